@@ -1,0 +1,80 @@
+import HTTPTypes
+import Foundation
+import Logging
+
+extension AuthService {
+    /// How often a refresh re-reads its session after losing a rotation race before
+    /// giving up. One retry is always enough on a single database: the loser then sees
+    /// the winner's generation and takes the grace path.
+    static let rotationAttempts = 3
+
+    /// Rotates a refresh token (SPEC.md §3.3).
+    ///
+    /// - The current token is spent: the session advances one generation and a new token
+    ///   is returned.
+    /// - The immediate predecessor, within `refreshReuseInterval` of the rotation that spent
+    ///   it, is two tabs refreshing at once: a new access token and the session's current
+    ///   refresh token, without advancing.
+    /// - Any other spent token is treated as stolen: the session is revoked and 401.
+    public func refresh(token: String?, client: ClientInfo, logger: Logger) async throws -> RefreshResult {
+        guard let token, !token.isEmpty else { throw AppError.refreshTokenMissing }
+        let claims: RefreshClaims
+        do {
+            claims = try await verifier.verifyRefresh(token)
+        } catch {
+            throw AppError.invalidRefreshToken
+        }
+        var logger = logger
+        logger[metadataKey: "auth.session.id"] = "\(claims.sid)"
+        logger[metadataKey: "auth.user.id"] = "\(claims.sub)"
+
+        for _ in 0..<Self.rotationAttempts {
+            let now = now()
+            guard let session = try await sessions.find(id: claims.sessionID, logger: logger),
+                  session.userID == claims.userID, session.revokedAt == nil, session.expiresAt > now
+            else { throw AppError.sessionExpired }
+            guard let user = try await users.find(id: claims.userID, logger: logger),
+                  user.tokenVersion == claims.version
+            else { throw AppError.sessionExpired }
+
+            if claims.gen == session.generation {
+                let second = currentSecond()
+                let rotatedAt = Date(timeIntervalSince1970: TimeInterval(second))
+                let expiresAt = rotatedAt.addingTimeInterval(TimeInterval(configuration.refreshTokenTTL))
+                let won = try await sessions.rotate(
+                    id: session.id, from: session.generation, rotatedAt: rotatedAt, expiresAt: expiresAt, logger: logger
+                )
+                // Lost the race to a concurrent refresh of the same token: look again.
+                guard won else { continue }
+                logger.debug("Refresh token rotated", metadata: ["auth.session.generation": "\(session.generation + 1)"])
+                return try await tokens(for: user, session: session.id, generation: session.generation + 1, issuedAt: second)
+            }
+
+            let sinceRotation = now.timeIntervalSince(session.rotatedAt)
+            if claims.gen == session.generation - 1, sinceRotation <= TimeInterval(configuration.refreshReuseInterval) {
+                logger.debug("Refresh token reused within grace window")
+                return try await tokens(
+                    for: user, session: session.id, generation: session.generation,
+                    issuedAt: Int(session.rotatedAt.timeIntervalSince1970)
+                )
+            }
+
+            // An older token, or the predecessor after the window: someone else holds a copy.
+            try await sessions.revoke(id: session.id, userID: session.userID, at: now, logger: logger)
+            logger.warning("Refresh token reuse detected; session revoked")
+            throw AppError.sessionExpired
+        }
+        throw AppError(.conflict, "Too many concurrent refresh requests")
+    }
+
+    /// A fresh access token plus the refresh token of `generation`, issued at `issuedAt`.
+    private func tokens(for user: UserRecord, session: UUID, generation: Int, issuedAt: Int) async throws -> RefreshResult {
+        let access = try await issuer.accessToken(
+            userID: user.id, role: user.role, version: user.tokenVersion, sessionID: session, issuedAt: currentSecond()
+        )
+        let refresh = try await issuer.refreshToken(
+            userID: user.id, version: user.tokenVersion, sessionID: session, generation: generation, issuedAt: issuedAt
+        )
+        return RefreshResult(accessToken: access, refreshToken: refresh)
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+
+/// Registration, login, refresh rotation and logout (SPEC.md §3.2–§3.3).
+///
+/// Knows nothing of HTTP beyond `AppError`: it takes validated input and returns tokens.
+public struct AuthService: Sendable {
+    let configuration: GatehouseConfiguration
+    let users: any UserRepository
+    let sessions: any SessionRepository
+    let hasher: any PasswordHasher
+    let issuer: TokenIssuer
+    /// The verifier the HTTP layer uses for Bearer tokens.
+    public let verifier: TokenVerifier
+    let now: @Sendable () -> Date
+
+    /// Creates the service. `now` is injectable so rotation windows are tested without sleeping.
+    public init(
+        configuration: GatehouseConfiguration,
+        keys: SigningKeys,
+        users: any UserRepository,
+        sessions: any SessionRepository,
+        hasher: any PasswordHasher,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.configuration = configuration
+        self.users = users
+        self.sessions = sessions
+        self.hasher = hasher
+        self.issuer = TokenIssuer(keys: keys, configuration: configuration)
+        self.verifier = TokenVerifier(keys: keys, configuration: configuration, now: now)
+        self.now = now
+    }
+
+    /// Whole seconds: tokens carry integer times and sessions store the same instants.
+    func currentSecond() -> Int { Int(now().timeIntervalSince1970.rounded(.down)) }
+
+    /// Creates a user with the given role. 409 when the email is taken (the unique index
+    /// decides, so concurrent registrations of one email give exactly one user).
+    public func createUser(_ registration: Registration, role: Role, logger: Logger) async throws -> UserRecord {
+        let passwordHash = try await hasher.hash(registration.password)
+        let date = Date(timeIntervalSince1970: TimeInterval(currentSecond()))
+        let user = UserRecord(
+            id: UUID(), name: registration.name, email: registration.email, passwordHash: passwordHash,
+            role: role, tokenVersion: 0, createdAt: date, updatedAt: date
+        )
+        do {
+            try await users.create(user, logger: logger)
+        } catch StorageError.duplicateEmail {
+            throw AppError.emailTaken
+        }
+        logger.info("User registered", metadata: ["auth.user.id": "\(user.id)", "auth.user.role": "\(role.rawValue)"])
+        return user
+    }
+
+    /// Registers a user (role `user`) and opens their first session.
+    public func register(_ registration: Registration, client: ClientInfo, logger: Logger) async throws -> AuthResult {
+        let user = try await createUser(registration, role: .user, logger: logger)
+        return try await openSession(for: user, client: client, logger: logger)
+    }
+
+    /// Logs in. An unknown email still costs one bcrypt comparison (against the dummy
+    /// hash) and gets the same message, so neither timing nor text reveals accounts.
+    public func login(email rawEmail: String, password: String, client: ClientInfo, logger: Logger) async throws -> AuthResult {
+        let email = rawEmail.trimmingASCIIWhitespace().lowercased()
+        let user = email.isEmpty ? nil : try await users.find(email: email, logger: logger)
+        let matches = try await hasher.verify(password, against: user?.passwordHash ?? hasher.dummyHash)
+        guard let user, matches else {
+            logger.info("Login failed")
+            throw AppError.invalidCredentials
+        }
+        logger.info("Login succeeded", metadata: ["auth.user.id": "\(user.id)"])
+        return try await openSession(for: user, client: client, logger: logger)
+    }
+
+    private func openSession(for user: UserRecord, client: ClientInfo, logger: Logger) async throws -> AuthResult {
+        let second = currentSecond()
+        let issued = Date(timeIntervalSince1970: TimeInterval(second))
+        let session = SessionRecord(
+            id: UUID(), userID: user.id, generation: 0, rotatedAt: issued, createdAt: issued, lastUsedAt: issued,
+            expiresAt: issued.addingTimeInterval(TimeInterval(configuration.refreshTokenTTL)), revokedAt: nil,
+            userAgent: client.userAgent, ip: client.ip
+        )
+        try await sessions.create(session, logger: logger)
+        logger.debug("Session opened", metadata: ["auth.user.id": "\(user.id)", "auth.session.id": "\(session.id)"])
+        let access = try await issuer.accessToken(
+            userID: user.id, role: user.role, version: user.tokenVersion, sessionID: session.id, issuedAt: second
+        )
+        let refresh = try await issuer.refreshToken(
+            userID: user.id, version: user.tokenVersion, sessionID: session.id, generation: 0, issuedAt: second
+        )
+        return AuthResult(accessToken: access, refreshToken: refresh, user: user)
+    }
+
+    /// Logs out: every session and `tokenVersion` (`all`), this session (`local`), or every
+    /// other session (`others`).
+    public func logout(_ claims: AccessClaims, scope: LogoutScope, logger: Logger) async throws {
+        let date = now()
+        switch scope {
+        case .all:
+            try await users.incrementTokenVersion(id: claims.userID, at: date, logger: logger)
+            try await sessions.revokeAll(userID: claims.userID, except: nil, at: date, logger: logger)
+        case .local:
+            try await sessions.revoke(id: claims.sessionID, userID: claims.userID, at: date, logger: logger)
+        case .others:
+            try await sessions.revokeAll(userID: claims.userID, except: claims.sessionID, at: date, logger: logger)
+        }
+        logger.info(
+            "Logged out",
+            metadata: ["auth.user.id": "\(claims.sub)", "auth.session.id": "\(claims.sid)", "auth.logout.scope": "\(scope.rawValue)"]
+        )
+    }
+}

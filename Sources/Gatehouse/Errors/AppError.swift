@@ -1,0 +1,66 @@
+import HTTPTypes
+import Hummingbird
+
+/// A field that failed validation, reported to the client by name.
+public struct FieldError: Error, Sendable, Equatable, Codable {
+    /// The request field, e.g. `email`.
+    public let field: String
+    /// What is wrong with it, e.g. `must be a valid email address`.
+    public let message: String
+
+    /// Creates a field error.
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+}
+
+/// The one error type domain code throws: a status, a message that is safe to show a
+/// client, optional field errors and extra headers (`Retry-After`, `Allow`).
+///
+/// Anything that is not an `AppError` (or a Hummingbird HTTP error) is rendered as a
+/// generic 500 by `GatehouseErrorMiddleware`, so internal detail never reaches a client.
+public struct AppError: Error, Sendable, Equatable {
+    /// HTTP status to answer with.
+    public let status: HTTPResponse.Status
+    /// Client-safe message.
+    public let message: String
+    /// Per-field validation errors, if any.
+    public let errors: [FieldError]
+    /// Extra response headers.
+    public let headers: HTTPFields
+
+    /// Creates an error.
+    public init(_ status: HTTPResponse.Status, _ message: String, errors: [FieldError] = [], headers: HTTPFields = [:]) {
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.headers = headers
+    }
+
+    /// A 400 built from field errors; the message names every failing field.
+    public static func validation(_ errors: [FieldError]) -> AppError {
+        let message = errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")
+        return AppError(.badRequest, message, errors: errors)
+    }
+
+    /// A 401 with the given message (the middleware adds `WWW-Authenticate: Bearer`).
+    public static func unauthorized(_ message: String) -> AppError {
+        AppError(.unauthorized, message)
+    }
+}
+
+extension AppError {
+    static let authenticationRequired = AppError.unauthorized("Authentication required")
+    static let accessTokenExpired = AppError.unauthorized("Access token expired")
+    static let invalidAccessToken = AppError.unauthorized("Invalid access token")
+    static let refreshTokenMissing = AppError.unauthorized("Refresh token missing")
+    static let invalidRefreshToken = AppError.unauthorized("Invalid or expired refresh token")
+    static let sessionExpired = AppError.unauthorized("Session expired, please log in again")
+    static let invalidCredentials = AppError.unauthorized("Invalid email or password")
+    static let emailTaken = AppError(.conflict, "Email already registered")
+    static let invalidJSON = AppError(.badRequest, "Invalid JSON body")
+    static let notFound = AppError(.notFound, "Not found")
+    static let bodyTooLarge = AppError(.contentTooLarge, "Request body too large")
+    static let internalError = AppError(.internalServerError, "Internal server error")
+}

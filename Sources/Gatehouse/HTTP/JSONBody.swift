@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Reads a request body as a JSON object, with the limits and messages of SPEC.md §4.
+enum JSONBody {
+    /// Bodies over 64 KiB are 413.
+    static let maximumBytes = 64 * 1024
+
+    /// Collects at most 64 KiB and parses a JSON object.
+    ///
+    /// Malformed JSON (including invalid UTF-8 or an empty body) is 400 `Invalid JSON body`;
+    /// valid JSON that is not an object is 400 too. Valid JSON sent without a JSON content
+    /// type is 415: requiring `application/json` forces a CORS preflight, so another site
+    /// cannot post a form or `text/plain` body at the login endpoint.
+    static func object(from request: Request) async throws -> [String: JSONValue] {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBytes {
+            throw AppError.bodyTooLarge
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maximumBytes)
+        } catch is NIOTooManyBytesError {
+            throw AppError.bodyTooLarge
+        }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw AppError.invalidJSON
+        }
+        guard isJSONContentType(request.headers[.contentType]) else {
+            throw AppError(.unsupportedMediaType, "Content-Type must be application/json")
+        }
+        guard case .object(let object) = value else {
+            throw AppError(.badRequest, "Request body must be a JSON object")
+        }
+        return object
+    }
+
+    /// `application/json` or any `application/*+json`, with optional parameters.
+    static func isJSONContentType(_ value: String?) -> Bool {
+        guard let value else { return false }
+        let mediaType = value.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+    }
+}
+
+/// Any JSON value, kept only as far as validation needs it.
+enum JSONValue: Decodable, Sendable, Equatable {
+    case string(String)
+    case number
+    case bool
+    case null
+    case array
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if (try? container.decode(Bool.self)) != nil {
+            self = .bool
+        } else if (try? container.decode(Double.self)) != nil {
+            self = .number
+        } else if let object = try? container.decode([String: JSONValue].self) {
+            self = .object(object)
+        } else {
+            _ = try container.decode([JSONValue].self)
+            self = .array
+        }
+    }
+}
+
+extension Dictionary where Key == String, Value == JSONValue {
+    /// Reads the named string fields and refuses any other field, collecting an error per
+    /// field: `is required`, `must be a string`, `is not allowed`.
+    func strings(_ fields: [String]) throws(AppError) -> [String: String] {
+        var values: [String: String] = [:]
+        var errors: [FieldError] = []
+        for field in fields {
+            switch self[field] {
+            case .none: errors.append(FieldError(field: field, message: "is required"))
+            case .string(let value): values[field] = value
+            default: errors.append(FieldError(field: field, message: "must be a string"))
+            }
+        }
+        for unknown in keys.sorted() where !fields.contains(unknown) {
+            errors.append(FieldError(field: unknown, message: "is not allowed"))
+        }
+        guard errors.isEmpty else { throw AppError.validation(errors) }
+        return values
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension Response {
+    /// A JSON response. Encoding our own `Encodable` DTOs cannot fail in practice; if it
+    /// ever did, the error middleware turns it into a generic 500.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        let data = try JSONEncoder().encode(value)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension HTTPFields {
+    /// `Cache-Control: no-store`, for every response that carries a token or claims.
+    static var noStore: HTTPFields { [.cacheControl: "no-store"] }
+}

@@ -1,0 +1,20 @@
+import Foundation
+import Logging
+
+/// Stores sessions. Rotation is a conditional update so two concurrent refreshes of one
+/// token can never both advance a session.
+public protocol SessionRepository: Sendable {
+    /// Inserts a session.
+    func create(_ session: SessionRecord, logger: Logger) async throws
+    /// Finds a session by id.
+    func find(id: UUID, logger: Logger) async throws -> SessionRecord?
+    /// Advances the session from `generation` to `generation + 1` if, and only if, it is
+    /// still at `generation` and not revoked. Returns whether this call did it.
+    func rotate(
+        id: UUID, from generation: Int, rotatedAt: Date, expiresAt: Date, logger: Logger
+    ) async throws -> Bool
+    /// Revokes one session of a user (no-op when already revoked or not theirs).
+    func revoke(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws
+    /// Revokes every live session of a user, except `exceptID` when given.
+    func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, logger: Logger) async throws
+}

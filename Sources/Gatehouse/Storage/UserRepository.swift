@@ -1,0 +1,21 @@
+import Foundation
+import Logging
+
+/// Stores users. Email uniqueness is the store's job (a unique index), never a
+/// check-then-insert.
+public protocol UserRepository: Sendable {
+    /// Inserts a user; throws `StorageError.duplicateEmail` when the email is taken.
+    func create(_ user: UserRecord, logger: Logger) async throws
+    /// Finds a user by id.
+    func find(id: UUID, logger: Logger) async throws -> UserRecord?
+    /// Finds a user by (already normalised) email.
+    func find(email: String, logger: Logger) async throws -> UserRecord?
+    /// Increments `tokenVersion`, invalidating every outstanding refresh token.
+    func incrementTokenVersion(id: UUID, at date: Date, logger: Logger) async throws
+}
+
+/// Errors a repository reports that the service turns into client answers.
+public enum StorageError: Error, Sendable, Equatable {
+    /// The unique index on email refused an insert.
+    case duplicateEmail
+}

@@ -1,0 +1,8 @@
+/// Why a token was refused. Deliberately coarse: clients learn only "expired" or "invalid".
+public enum TokenError: Error, Sendable, Equatable {
+    /// Correctly signed and otherwise valid, but past `exp` plus the allowed clock skew.
+    case expired
+    /// Anything else: malformed, wrong algorithm, bad signature, wrong issuer or audience,
+    /// issued in the future, wrong token type.
+    case invalid
+}

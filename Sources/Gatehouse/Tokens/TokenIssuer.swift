@@ -1,0 +1,53 @@
+import Crypto
+import Foundation
+import JWTKit
+
+/// Signs access and refresh tokens with integer `iat`/`exp`.
+public struct TokenIssuer: Sendable {
+    let keys: SigningKeys
+    let configuration: GatehouseConfiguration
+
+    /// Creates an issuer.
+    public init(keys: SigningKeys, configuration: GatehouseConfiguration) {
+        self.keys = keys
+        self.configuration = configuration
+    }
+
+    /// Signs an access token for a user's session, issued at `issuedAt` (Unix seconds).
+    public func accessToken(userID: UUID, role: Role, version: Int, sessionID: UUID, issuedAt: Int) async throws -> String {
+        let claims = AccessClaims(
+            sub: userID.uuidString.lowercased(),
+            role: role,
+            version: version,
+            sid: sessionID.uuidString.lowercased(),
+            iat: issuedAt,
+            exp: issuedAt + configuration.accessTokenTTL,
+            iss: configuration.issuer,
+            aud: configuration.audience
+        )
+        return try await keys.access.sign(claims)
+    }
+
+    /// Signs the refresh token of a session generation. Given the same inputs it yields
+    /// the same claims (and `jti`), which is how the grace window hands out "the session's
+    /// current refresh token" without storing it.
+    public func refreshToken(userID: UUID, version: Int, sessionID: UUID, generation: Int, issuedAt: Int) async throws -> String {
+        let sid = sessionID.uuidString.lowercased()
+        let claims = RefreshClaims(
+            sub: userID.uuidString.lowercased(),
+            version: version,
+            sid: sid,
+            gen: generation,
+            iat: issuedAt,
+            exp: issuedAt + configuration.refreshTokenTTL,
+            iss: configuration.issuer,
+            jti: Self.tokenID(sessionID: sid, generation: generation)
+        )
+        return try await keys.refresh.sign(claims)
+    }
+
+    static func tokenID(sessionID: String, generation: Int) -> String {
+        let digest = SHA256.hash(data: Data("\(sessionID):\(generation)".utf8))
+        return digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,65 @@
+import FluentKit
+import SQLKit
+
+/// Gatehouse's schema, in order. Run by `gatehouse serve` and `gatehouse migrate`; an
+/// embedding application adds them to its own `Migrations`.
+public enum GatehouseMigrations {
+    /// Every migration, oldest first.
+    public static var all: [any Migration] {
+        [CreateUsers(), CreateSessions()]
+    }
+}
+
+/// Users, with the unique index on the (already lower-cased) email that decides
+/// concurrent registrations.
+struct CreateUsers: AsyncMigration {
+    var name: String { "gatehouse.create-users" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(UserModel.schema)
+            .id()
+            .field("name", .string, .required)
+            .field("email", .string, .required)
+            .field("password_hash", .string, .required)
+            .field("role", .string, .required)
+            .field("token_version", .int64, .required)
+            .field("created_at", .datetime, .required)
+            .field("updated_at", .datetime, .required)
+            .unique(on: "email", name: "gatehouse_users_email_key")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(UserModel.schema).delete()
+    }
+}
+
+/// Sessions, deleted with their user, indexed by user for logout-all.
+struct CreateSessions: AsyncMigration {
+    var name: String { "gatehouse.create-sessions" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(SessionModel.schema)
+            .id()
+            .field("user_id", .uuid, .required, .references(UserModel.schema, "id", onDelete: .cascade))
+            .field("generation", .int64, .required)
+            .field("rotated_at", .datetime, .required)
+            .field("created_at", .datetime, .required)
+            .field("last_used_at", .datetime, .required)
+            .field("expires_at", .datetime, .required)
+            .field("revoked_at", .datetime)
+            .field("user_agent", .string)
+            .field("ip", .string)
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "gatehouse_sessions_user_id_idx")
+                .on(SessionModel.schema)
+                .column("user_id")
+                .run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(SessionModel.schema).delete()
+    }
+}

@@ -1,0 +1,63 @@
+import FluentKit
+import Foundation
+import Gatehouse
+import GatehouseFluent
+import Hummingbird
+import Logging
+
+/// Health answer: `{"status":"ok"}`.
+struct HealthResponse: ResponseEncodable {
+    let status: String
+}
+
+/// The composition root: database, keys, services and router, as one application.
+/// `gatehouse serve` runs it; tests call it with a configuration of their own.
+///
+/// - Parameters:
+///   - configuration: the server configuration.
+///   - logger: the logger to use (tests capture logs through it).
+///   - now: the clock for tokens and sessions (tests move it instead of sleeping).
+func buildApplication(
+    _ configuration: ServerConfiguration,
+    logger: Logger? = nil,
+    now: @escaping @Sendable () -> Date = { Date() }
+) async throws -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: "gatehouse")
+    logger.logLevel = configuration.logLevel
+
+    let databases = DatabaseSetup.open(configuration.database)
+    do {
+        try await DatabaseSetup.migrate(databases, location: configuration.database, logger: logger)
+    } catch {
+        await databases.shutdownAsync()
+        throw error
+    }
+    let provider = FluentDatabaseProvider(databases: databases)
+    let settings = configuration.gatehouse
+    let service = AuthService(
+        configuration: settings,
+        keys: await SigningKeys(configuration: settings),
+        users: FluentUserRepository(provider: provider),
+        sessions: FluentSessionRepository(provider: provider),
+        hasher: BcryptPasswordHasher(cost: settings.bcryptCost),
+        now: now
+    )
+
+    let router = Router(context: GatehouseContext.self)
+    let controller = AuthController<GatehouseContext>(service: service, configuration: settings)
+    var routes = RouteTable()
+    routes.add(.get, "/health")
+    controller.record(in: &routes, basePath: "/api/v1")
+    router.add(middleware: GatehouseErrorMiddleware(routes: routes))
+    router.get("health") { _, _ in HealthResponse(status: "ok") }
+    controller.addRoutes(to: router.group("api/v1"))
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        logger: logger
+    )
+    // Databases is a Service: shut down after the HTTP server has drained.
+    app.addServices(databases)
+    return app
+}

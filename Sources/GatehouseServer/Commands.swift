@@ -1,0 +1,50 @@
+import FluentKit
+import ArgumentParser
+import Foundation
+import Gatehouse
+import GatehouseFluent
+import Hummingbird
+import Logging
+
+/// `gatehouse serve`: migrate, then serve until SIGTERM/SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP server (the default command).")
+
+    func run() async throws {
+        let configuration = try EnvironmentLoader.loadOrExit(requireSecrets: true)
+        let logger = makeLogger(level: configuration.logLevel)
+        if configuration.generatedSecrets {
+            logger.warning("JWT secrets not configured: generated random secrets for this process; tokens will not survive a restart")
+        }
+        let app = try await buildApplication(configuration, logger: logger)
+        try await app.runService()
+    }
+}
+
+/// `gatehouse migrate`: bring the schema up to date and exit.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run pending database migrations and exit.")
+
+    func run() async throws {
+        let configuration = try EnvironmentLoader.loadOrExit(requireSecrets: false)
+        let logger = makeLogger(level: configuration.logLevel)
+        let databases = DatabaseSetup.open(configuration.database)
+        do {
+            try await DatabaseSetup.migrate(databases, location: configuration.database, logger: logger)
+        } catch {
+            await databases.shutdownAsync()
+            throw error
+        }
+        await databases.shutdownAsync()
+        print("Migrations are up to date.")
+    }
+}
+
+/// `gatehouse secret`: 64 random bytes as hex, for `JWT_ACCESS_SECRET` and `JWT_REFRESH_SECRET`.
+struct Secret: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print 64 random bytes as hex, for use as a JWT secret.")
+
+    func run() {
+        print(SecretGenerator.hex(bytes: 64))
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import FluentKit
+import Foundation
+import Gatehouse
+import GatehouseFluent
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `gatehouse create-admin --email E --name N`: creates an administrator. The password
+/// is read from standard input (without echo on a terminal) and validated like a
+/// registration; it never appears on the command line, where `ps` would show it.
+struct CreateAdmin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create-admin",
+        abstract: "Create an admin user; the password is read from standard input."
+    )
+
+    @Option(help: "The admin's email address.") var email: String
+    @Option(help: "The admin's name.") var name: String
+
+    func run() async throws {
+        let configuration = try EnvironmentLoader.loadOrExit(requireSecrets: false)
+        let logger = makeLogger(level: configuration.logLevel)
+        guard let password = Self.readPassword() else {
+            printError("gatehouse: no password on standard input")
+            throw ExitCode(1)
+        }
+        let registration: Registration
+        do {
+            registration = try Registration.validate(name: name, email: email, password: password)
+        } catch {
+            for field in error.errors { printError("gatehouse: \(field.field) \(field.message)") }
+            throw ExitCode(1)
+        }
+
+        let databases = DatabaseSetup.open(configuration.database)
+        do {
+            try await DatabaseSetup.migrate(databases, location: configuration.database, logger: logger)
+            let user = try await Self.create(registration, configuration: configuration, databases: databases, logger: logger)
+            await databases.shutdownAsync()
+            print("Created admin \(user.email) (\(user.id.uuidString.lowercased())).")
+        } catch let error as AppError {
+            await databases.shutdownAsync()
+            printError("gatehouse: \(error.message)")
+            throw ExitCode(1)
+        } catch {
+            await databases.shutdownAsync()
+            throw error
+        }
+    }
+
+    static func create(
+        _ registration: Registration, configuration: ServerConfiguration, databases: Databases, logger: Logger
+    ) async throws -> UserRecord {
+        let provider = FluentDatabaseProvider(databases: databases)
+        let service = AuthService(
+            configuration: configuration.gatehouse,
+            keys: await SigningKeys(configuration: configuration.gatehouse),
+            users: FluentUserRepository(provider: provider),
+            sessions: FluentSessionRepository(provider: provider),
+            hasher: BcryptPasswordHasher(cost: configuration.gatehouse.bcryptCost)
+        )
+        return try await service.createUser(registration, role: .admin, logger: logger)
+    }
+
+    /// One line from standard input; on a terminal, prompted for without echo.
+    static func readPassword() -> String? {
+        if isatty(STDIN_FILENO) == 1, let pointer = getpass("Password: ") {
+            return String(cString: pointer)
+        }
+        return readLine(strippingNewline: true)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Gatehouse
+import Logging
+
+/// Builds a `ServerConfiguration` from `.env` and the process environment (SPEC.md §1).
+///
+/// Every variable is checked and every problem reported, one line each, without ever
+/// echoing a value (secrets and database URLs may be among them).
+struct EnvironmentLoader {
+    /// The merged variables; real environment variables win over `.env`. An empty value
+    /// counts as unset.
+    let variables: [String: String]
+
+    init(environment: [String: String], dotEnv: [String: String] = [:]) {
+        self.variables = dotEnv.merging(environment) { _, real in real }.filter { !$0.value.isEmpty }
+    }
+
+    /// Reads `.env` in the working directory (if any) and the process environment.
+    static func fromProcess() throws(ConfigurationErrors) -> EnvironmentLoader {
+        var dotEnv: [String: String] = [:]
+        let path = FileManager.default.currentDirectoryPath + "/.env"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            do {
+                dotEnv = try DotEnv.parse(text)
+            } catch {
+                throw ConfigurationErrors(errors: [error])
+            }
+        }
+        return EnvironmentLoader(environment: ProcessInfo.processInfo.environment, dotEnv: dotEnv)
+    }
+
+    /// Loads the configuration. With `requireSecrets` false (commands that sign no
+    /// tokens) missing secrets are generated even in production.
+    func load(requireSecrets: Bool = true) throws(ConfigurationErrors) -> ServerConfiguration {
+        var errors: [ConfigurationError] = []
+        func check<T>(_ body: () throws(ConfigurationError) -> T) -> T? {
+            do { return try body() } catch {
+                errors.append(error)
+                return nil
+            }
+        }
+
+        let environment = check { () throws(ConfigurationError) in try appEnvironment() } ?? .development
+        let production = environment == .production
+        let host = variables["HOST"] ?? "127.0.0.1"
+        let port = check { () throws(ConfigurationError) in try integer("PORT", default: 8080, in: 0...65_535) }
+        let database = check { () throws(ConfigurationError) in
+            try DatabaseLocation.parse(variables["DATABASE_URL"] ?? "sqlite://gatehouse.sqlite")
+        }
+        let accessTTL = check { () throws(ConfigurationError) in try duration("JWT_ACCESS_TTL", default: 15 * 60, allowZero: false) }
+        let refreshTTL = check { () throws(ConfigurationError) in try duration("JWT_REFRESH_TTL", default: 7 * 86_400, allowZero: false) }
+        let reuse = check { () throws(ConfigurationError) in try duration("REFRESH_REUSE_INTERVAL", default: 10, allowZero: true) }
+        let cost = check { () throws(ConfigurationError) in try bcryptCost(production: production) }
+        let logLevel = check { () throws(ConfigurationError) in try level() }
+        let issuer = variables["JWT_ISSUER"] ?? "gatehouse"
+        let audience = variables["JWT_AUDIENCE"]
+
+        var accessSecret = variables["JWT_ACCESS_SECRET"]
+        var refreshSecret = variables["JWT_REFRESH_SECRET"]
+        var generated = false
+        for (name, secret) in [("JWT_ACCESS_SECRET", accessSecret), ("JWT_REFRESH_SECRET", refreshSecret)] {
+            if let secret {
+                if secret.count < 32 { errors.append(ConfigurationError(name, "must be at least 32 characters")) }
+            } else if production && requireSecrets {
+                errors.append(ConfigurationError(name, "is required when APP_ENV=production"))
+            }
+        }
+        if let accessSecret, accessSecret == refreshSecret {
+            errors.append(ConfigurationError("JWT_REFRESH_SECRET", "must differ from JWT_ACCESS_SECRET"))
+        }
+        guard errors.isEmpty, let port, let database, let accessTTL, let refreshTTL, let reuse, let cost, let logLevel else {
+            throw ConfigurationErrors(errors: errors)
+        }
+        if accessSecret == nil { accessSecret = SecretGenerator.hex(); generated = true }
+        if refreshSecret == nil { refreshSecret = SecretGenerator.hex(); generated = true }
+
+        let gatehouse = GatehouseConfiguration(
+            environment: environment, accessSecret: accessSecret!, refreshSecret: refreshSecret!,
+            accessTokenTTL: accessTTL, refreshTokenTTL: refreshTTL, issuer: issuer, audience: audience,
+            bcryptCost: cost, refreshReuseInterval: reuse
+        )
+        return ServerConfiguration(
+            gatehouse: gatehouse, host: host, port: port, database: database, logLevel: logLevel, generatedSecrets: generated
+        )
+    }
+
+    private func appEnvironment() throws(ConfigurationError) -> AppEnvironment {
+        guard let raw = variables["APP_ENV"] else { return .development }
+        guard let environment = AppEnvironment(rawValue: raw) else {
+            throw ConfigurationError("APP_ENV", "must be development or production")
+        }
+        return environment
+    }
+
+    private func integer(_ name: String, default value: Int, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let raw = variables[name] else { return value }
+        guard raw.count <= 10, raw.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(raw), range.contains(number) else {
+            throw ConfigurationError(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    private func duration(_ name: String, default value: Int, allowZero: Bool) throws(ConfigurationError) -> Int {
+        guard let raw = variables[name] else { return value }
+        guard let seconds = TimeSpan.seconds(from: raw), allowZero || seconds > 0 else {
+            let floor = allowZero ? "" : " greater than zero"
+            throw ConfigurationError(name, "must be a duration\(floor) such as 900, 900s, 15m, 12h or 7d")
+        }
+        return seconds
+    }
+
+    private func bcryptCost(production: Bool) throws(ConfigurationError) -> Int {
+        let cost = try integer("BCRYPT_COST", default: 12, in: 4...31)
+        if production && cost < 10 {
+            throw ConfigurationError("BCRYPT_COST", "must be at least 10 when APP_ENV=production")
+        }
+        return cost
+    }
+
+    private func level() throws(ConfigurationError) -> Logger.Level {
+        guard let raw = variables["LOG_LEVEL"] else { return .info }
+        guard let level = Logger.Level(rawValue: raw.lowercased()) else {
+            throw ConfigurationError("LOG_LEVEL", "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        return level
+    }
+}
+
+/// Random secrets for `gatehouse secret` and for development without configured secrets.
+enum SecretGenerator {
+    /// `count` bytes from the system's CSPRNG, as lower-case hex.
+    static func hex(bytes count: Int = 64) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import HTTPTypes
+import Gatehouse
+import HummingbirdTesting
+import Testing
+
+@testable import GatehouseServer
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@Suite struct CommandLineTests {
+    @Test(arguments: [["--help"], ["serve", "--help"], ["migrate", "--help"], ["secret", "--help"], ["create-admin", "--help"]])
+    func helpWorks(arguments: [String]) throws {
+        let result = try runGatehouse(arguments)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE"))
+    }
+
+    @Test func helpListsEveryCommand() throws {
+        let result = try runGatehouse(["--help"])
+        for command in ["serve", "migrate", "secret", "create-admin"] {
+            #expect(result.stdout.contains(command))
+        }
+    }
+
+    @Test func secretPrintsSixtyFourRandomBytesAsHex() throws {
+        let first = try runGatehouse(["secret"]).stdout.trimmingCharacters(in: .newlines)
+        let second = try runGatehouse(["secret"]).stdout.trimmingCharacters(in: .newlines)
+        #expect(first.count == 128)
+        #expect(first.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(first != second)
+    }
+
+    @Test func badVariableExitsTwoWithOneLineAndNoSecret() throws {
+        let result = try runGatehouse(["serve"], environment: ["JWT_ACCESS_SECRET": "tiny-secret-value"])
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("JWT_ACCESS_SECRET must be at least 32 characters") == true)
+        #expect(!result.stderr.contains("tiny-secret-value"))
+        #expect(!result.stdout.contains("tiny-secret-value"))
+    }
+
+    @Test func productionWithoutSecretsExitsTwo() throws {
+        let result = try runGatehouse(["serve"], environment: ["APP_ENV": "production"])
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(result.stderr.contains("JWT_ACCESS_SECRET is required when APP_ENV=production"))
+        #expect(result.stderr.contains("JWT_REFRESH_SECRET is required when APP_ENV=production"))
+    }
+
+    @Test func postgresURLExitsTwoWithoutThePassword() throws {
+        let result = try runGatehouse(["serve"], environment: ["DATABASE_URL": "postgres://app:s3cr3t-pw@localhost:5432/app"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("DATABASE_URL"))
+        #expect(result.stderr.contains("PostgreSQL support is not available yet"))
+        #expect(!result.stderr.contains("s3cr3t-pw"))
+    }
+
+    @Test func dotEnvIsReadAndTheRealEnvironmentWins() throws {
+        let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "BCRYPT_COST=2\nDATABASE_URL=sqlite://gatehouse.sqlite\n".write(
+            to: directory.appendingPathComponent(".env"), atomically: true, encoding: .utf8
+        )
+        let fromFile = try runGatehouse(["migrate"], directory: directory)
+        #expect(fromFile.status == 2)
+        #expect(fromFile.stderr.contains("BCRYPT_COST"))
+        let overridden = try runGatehouse(["migrate"], environment: ["BCRYPT_COST": "4"], directory: directory)
+        #expect(overridden.status == 0, "\(overridden.stderr)")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("gatehouse.sqlite").path))
+    }
+
+    @Test func migrateIsIdempotent() throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        for _ in 0..<2 {
+            let result = try runGatehouse(["migrate"], environment: ["DATABASE_URL": "sqlite://\(database.path)"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("Migrations are up to date."))
+        }
+    }
+
+    @Test func createAdminReadsThePasswordFromStandardInput() async throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let environment = ["DATABASE_URL": "sqlite://\(database.path)", "BCRYPT_COST": "4"]
+        let created = try runGatehouse(
+            ["create-admin", "--email", "Root@Example.com", "--name", "Root"], environment: environment, stdin: "admin-password-1\n"
+        )
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains("root@example.com"))
+        #expect(!created.stdout.contains("admin-password-1") && !created.stderr.contains("admin-password-1"))
+
+        let duplicate = try runGatehouse(
+            ["create-admin", "--email", "root@example.com", "--name", "Root"], environment: environment, stdin: "admin-password-1\n"
+        )
+        #expect(duplicate.status == 1)
+        #expect(duplicate.stderr.contains("Email already registered"))
+
+        let weak = try runGatehouse(
+            ["create-admin", "--email", "other@example.com", "--name", "Other"], environment: environment, stdin: "short\n"
+        )
+        #expect(weak.status == 1)
+        #expect(weak.stderr.contains("password must be between 8 and 72 bytes"))
+
+        try await TestServer.withApp(database: database) { client in
+            let login = try await client.login(email: "root@example.com", password: "admin-password-1")
+            #expect(login.status == .ok)
+            #expect(try login.decode(AuthResponse.self).user.role == .admin)
+            expectError(try await client.login(email: "other@example.com", password: "short"), .unauthorized)
+        }
+    }
+
+    /// `gatehouse serve` with no configuration at all: SQLite default, generated secrets
+    /// with a warning, answers /health, stops cleanly on SIGTERM.
+    @Test func serveStartsWithZeroSetupAndStopsOnSigterm() async throws {
+        let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = GatehouseBinary.url
+        process.environment = ["PATH": "/usr/bin:/bin", "PORT": "\(port)"]
+        process.currentDirectoryURL = directory
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        var response: String?
+        for _ in 0..<100 where response == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            response = rawHTTP(port: port, request: "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        }
+        let health = try #require(response)
+        #expect(health.hasPrefix("HTTP/1.1 200"))
+        #expect(health.hasSuffix(#"{"status":"ok"}"#))
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("gatehouse.sqlite").path))
+
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("JWT secrets not configured"))
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import HTTPTypes
+import Gatehouse
+import Logging
+import Testing
+
+@testable import GatehouseServer
+
+@Suite struct ConfigurationTests {
+    static let access = "a-very-long-access-secret-0123456789"
+    static let refresh = "a-very-long-refresh-secret-0123456789"
+
+    func load(_ variables: [String: String], dotEnv: [String: String] = [:], requireSecrets: Bool = true) throws(ConfigurationErrors) -> ServerConfiguration {
+        try EnvironmentLoader(environment: variables, dotEnv: dotEnv).load(requireSecrets: requireSecrets)
+    }
+
+    func problems(_ variables: [String: String]) -> [ConfigurationError] {
+        do {
+            _ = try load(variables)
+            return []
+        } catch {
+            return error.errors
+        }
+    }
+
+    @Test func defaultsMatchTheSpecification() throws {
+        let configuration = try load(["JWT_ACCESS_SECRET": Self.access, "JWT_REFRESH_SECRET": Self.refresh])
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.database == .sqliteFile("gatehouse.sqlite"))
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.generatedSecrets == false)
+        let settings = configuration.gatehouse
+        #expect(settings.environment == .development)
+        #expect(settings.accessTokenTTL == 900)
+        #expect(settings.refreshTokenTTL == 604_800)
+        #expect(settings.issuer == "gatehouse")
+        #expect(settings.audience == nil)
+        #expect(settings.bcryptCost == 12)
+        #expect(settings.refreshReuseInterval == 10)
+        #expect(settings.clockSkew == 30)
+        #expect(settings.secureCookies == false)
+    }
+
+    @Test func everyVariableIsRead() throws {
+        let configuration = try load([
+            "APP_ENV": "production", "HOST": "0.0.0.0", "PORT": "9000", "DATABASE_URL": "sqlite::memory:",
+            "JWT_ACCESS_SECRET": Self.access, "JWT_REFRESH_SECRET": Self.refresh, "JWT_ACCESS_TTL": "5m",
+            "JWT_REFRESH_TTL": "30d", "JWT_ISSUER": "auth.example.com", "JWT_AUDIENCE": "api.example.com",
+            "BCRYPT_COST": "11", "REFRESH_REUSE_INTERVAL": "0", "LOG_LEVEL": "debug",
+        ])
+        #expect(configuration.host == "0.0.0.0")
+        #expect(configuration.port == 9000)
+        #expect(configuration.database == .sqliteMemory)
+        #expect(configuration.logLevel == .debug)
+        let settings = configuration.gatehouse
+        #expect(settings.environment == .production)
+        #expect(settings.secureCookies)
+        #expect(settings.accessTokenTTL == 300)
+        #expect(settings.refreshTokenTTL == 30 * 86_400)
+        #expect(settings.issuer == "auth.example.com")
+        #expect(settings.audience == "api.example.com")
+        #expect(settings.bcryptCost == 11)
+        #expect(settings.refreshReuseInterval == 0)
+        #expect(settings.accessSecret == Self.access)
+        #expect(settings.refreshSecret == Self.refresh)
+    }
+
+    @Test func realEnvironmentWinsOverDotEnv() throws {
+        let configuration = try load(
+            ["PORT": "7000", "JWT_ACCESS_SECRET": Self.access, "JWT_REFRESH_SECRET": Self.refresh],
+            dotEnv: ["PORT": "6000", "JWT_ISSUER": "from-dotenv"]
+        )
+        #expect(configuration.port == 7000)
+        #expect(configuration.gatehouse.issuer == "from-dotenv")
+    }
+
+    @Test func developmentWithoutSecretsGeneratesDistinctOnes() throws {
+        let configuration = try load([:])
+        #expect(configuration.generatedSecrets)
+        #expect(configuration.gatehouse.accessSecret.count == 128)
+        #expect(configuration.gatehouse.accessSecret != configuration.gatehouse.refreshSecret)
+        #expect(try load([:]).gatehouse.accessSecret != configuration.gatehouse.accessSecret)
+    }
+
+    static let invalid: [(variables: [String: String], variable: String, secret: String?)] = [
+        (["APP_ENV": "staging"], "APP_ENV", nil),
+        (["PORT": "http"], "PORT", nil),
+        (["PORT": "70000"], "PORT", nil),
+        (["PORT": "-1"], "PORT", nil),
+        (["DATABASE_URL": "mysql://root:hunter2hunter2@db/app"], "DATABASE_URL", "hunter2hunter2"),
+        (["DATABASE_URL": "postgres://app:hunter2hunter2@db:5432/app"], "DATABASE_URL", "hunter2hunter2"),
+        (["DATABASE_URL": "sqlite://"], "DATABASE_URL", nil),
+        (["JWT_ACCESS_SECRET": "short-secret-value"], "JWT_ACCESS_SECRET", "short-secret-value"),
+        (["JWT_REFRESH_SECRET": "another-short-one"], "JWT_REFRESH_SECRET", "another-short-one"),
+        (["JWT_ACCESS_SECRET": access, "JWT_REFRESH_SECRET": access], "JWT_REFRESH_SECRET", access),
+        (["JWT_ACCESS_TTL": "15 minutes"], "JWT_ACCESS_TTL", nil),
+        (["JWT_ACCESS_TTL": "0"], "JWT_ACCESS_TTL", nil),
+        (["JWT_REFRESH_TTL": "7w"], "JWT_REFRESH_TTL", nil),
+        (["JWT_REFRESH_TTL": "-7d"], "JWT_REFRESH_TTL", nil),
+        (["REFRESH_REUSE_INTERVAL": "soon"], "REFRESH_REUSE_INTERVAL", nil),
+        (["BCRYPT_COST": "3"], "BCRYPT_COST", nil),
+        (["BCRYPT_COST": "32"], "BCRYPT_COST", nil),
+        (["BCRYPT_COST": "twelve"], "BCRYPT_COST", nil),
+        (["APP_ENV": "production", "BCRYPT_COST": "9", "JWT_ACCESS_SECRET": access, "JWT_REFRESH_SECRET": refresh], "BCRYPT_COST", nil),
+        (["APP_ENV": "production", "JWT_REFRESH_SECRET": refresh], "JWT_ACCESS_SECRET", refresh),
+        (["APP_ENV": "production", "JWT_ACCESS_SECRET": access], "JWT_REFRESH_SECRET", access),
+        (["LOG_LEVEL": "verbose"], "LOG_LEVEL", nil),
+    ]
+
+    @Test(arguments: invalid)
+    func invalidValueNamesTheVariableAndHidesTheValue(variables: [String: String], variable: String, secret: String?) {
+        let found = problems(variables)
+        #expect(found.count == 1, "\(found)")
+        #expect(found.first?.variable == variable)
+        let text = found.map(\.description).joined(separator: "\n")
+        #expect(text.hasPrefix(variable))
+        if let secret {
+            #expect(!text.contains(secret))
+        }
+    }
+
+    @Test func everyBadVariableIsReported() {
+        let found = problems(["PORT": "x", "BCRYPT_COST": "2", "LOG_LEVEL": "loud"])
+        #expect(Set(found.map(\.variable)) == ["PORT", "BCRYPT_COST", "LOG_LEVEL"])
+    }
+
+    @Test func commandsThatSignNothingDoNotNeedProductionSecrets() throws {
+        let configuration = try load(["APP_ENV": "production"], requireSecrets: false)
+        #expect(configuration.gatehouse.environment == .production)
+    }
+
+    @Test func descriptionRedactsSecrets() throws {
+        let configuration = try load(["JWT_ACCESS_SECRET": Self.access, "JWT_REFRESH_SECRET": Self.refresh])
+        #expect(!configuration.description.contains(Self.access))
+        #expect(!configuration.description.contains(Self.refresh))
+        #expect(configuration.description.contains("<redacted>"))
+    }
+
+    @Test(arguments: [
+        ("900", 900), ("900s", 900), ("15m", 900), ("12h", 43_200), ("7d", 604_800), ("0", 0),
+    ])
+    func durationsParse(text: String, seconds: Int) {
+        #expect(TimeSpan.seconds(from: text) == seconds)
+    }
+
+    @Test(arguments: ["", "m", "15 m", "1.5h", "7w", "-5", "+5", "99999999999d", "١٢"])
+    func badDurationsAreRefused(text: String) {
+        #expect(TimeSpan.seconds(from: text) == nil)
+    }
+
+    @Test func dotEnvSyntax() throws {
+        let values = try DotEnv.parse("""
+            # comment
+            export PORT=9000
+            JWT_ISSUER="quoted # not a comment"
+            JWT_AUDIENCE='single'
+            LOG_LEVEL=debug # trailing comment
+
+            HOST = 0.0.0.0
+            """)
+        #expect(values == [
+            "PORT": "9000", "JWT_ISSUER": "quoted # not a comment", "JWT_AUDIENCE": "single",
+            "LOG_LEVEL": "debug", "HOST": "0.0.0.0",
+        ])
+        #expect(throws: ConfigurationError.self) { try DotEnv.parse("NOT A LINE") }
+        #expect(throws: ConfigurationError.self) { try DotEnv.parse("KEY=\"unterminated") }
+    }
+}

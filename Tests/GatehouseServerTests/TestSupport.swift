@@ -1,0 +1,168 @@
+import Foundation
+import HTTPTypes
+import Gatehouse
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import GatehouseServer
+
+/// A clock tests move by hand, so expiry and grace windows are tested without sleeping.
+final class TestClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+        self.current = Mutex(start)
+    }
+
+    var now: Date { current.withLock { $0 } }
+
+    func advance(_ seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
+
+/// A fresh SQLite file per test, removed afterwards.
+struct TemporaryDatabase {
+    let path: String
+
+    init() {
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("gatehouse-test-\(UUID().uuidString).sqlite").path
+    }
+
+    func remove() {
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: path + suffix)
+        }
+    }
+}
+
+enum TestServer {
+    static func settings(
+        environment: AppEnvironment = .development,
+        audience: String? = nil,
+        reuseInterval: Int = 10,
+        accessTTL: Int = 900,
+        refreshTTL: Int = 7 * 86_400
+    ) -> GatehouseConfiguration {
+        GatehouseConfiguration(
+            environment: environment,
+            accessSecret: SecretGenerator.hex(bytes: 32),
+            refreshSecret: SecretGenerator.hex(bytes: 32),
+            accessTokenTTL: accessTTL,
+            refreshTokenTTL: refreshTTL,
+            audience: audience,
+            bcryptCost: 4,
+            refreshReuseInterval: reuseInterval
+        )
+    }
+
+    /// Builds the application exactly as `gatehouse serve` does, on a fresh SQLite file,
+    /// and runs `body` against it through the router test framework.
+    static func withApp<T: Sendable>(
+        _ settings: GatehouseConfiguration = settings(),
+        database: TemporaryDatabase? = nil,
+        clock: TestClock = TestClock(),
+        logger: Logger? = nil,
+        _ body: @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        let temporary = database ?? TemporaryDatabase()
+        defer { if database == nil { temporary.remove() } }
+        let configuration = ServerConfiguration(gatehouse: settings, database: .sqliteFile(temporary.path), logLevel: .info)
+        let app = try await buildApplication(configuration, logger: logger, now: { clock.now })
+        return try await app.test(.router) { client in try await body(client) }
+    }
+}
+
+/// A response with helpers to read what the tests check.
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+    }
+
+    /// The top-level keys of a JSON object body.
+    var jsonKeys: Set<String> {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else { return [] }
+        return Set(object.keys)
+    }
+
+    var error: ErrorResponse? { try? decode(ErrorResponse.self) }
+
+    /// The `refreshToken` value of `Set-Cookie`, if any.
+    var refreshCookie: String? {
+        guard let header = headers[.setCookie], header.hasPrefix("refreshToken=") else { return nil }
+        let value = header.dropFirst("refreshToken=".count).prefix { $0 != ";" }
+        return String(value)
+    }
+}
+
+extension TestClientProtocol {
+    func postJSON(_ uri: String, _ json: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
+        if fields[.contentType] == nil { fields[.contentType] = "application/json" }
+        return try await executeRequest(uri: uri, method: .post, headers: fields, body: ByteBuffer(string: json))
+    }
+
+    func register(name: String = "Alice", email: String, password: String = "secret123") async throws -> TestResponse {
+        try await postJSON("/api/v1/auth/register", #"{"name":\#(quoted(name)),"email":\#(quoted(email)),"password":\#(quoted(password))}"#)
+    }
+
+    func login(email: String, password: String = "secret123") async throws -> TestResponse {
+        try await postJSON("/api/v1/auth/login", #"{"email":\#(quoted(email)),"password":\#(quoted(password))}"#)
+    }
+
+    func refresh(cookie: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let cookie { headers[.cookie] = "refreshToken=\(cookie)" }
+        return try await executeRequest(uri: "/api/v1/auth/refresh", method: .post, headers: headers, body: nil)
+    }
+
+    func get(_ uri: String, bearer: String? = nil, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
+        if let bearer { fields[.authorization] = "Bearer \(bearer)" }
+        return try await executeRequest(uri: uri, method: .get, headers: fields, body: nil)
+    }
+
+    func logout(bearer: String?, scope: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        let uri = "/api/v1/auth/logout" + (scope.map { "?scope=\($0)" } ?? "")
+        return try await executeRequest(uri: uri, method: .post, headers: headers, body: nil)
+    }
+
+    /// Registers and returns the body and refresh cookie, failing the test otherwise.
+    func registered(email: String, password: String = "secret123") async throws -> (auth: AuthResponse, cookie: String) {
+        let response = try await register(email: email, password: password)
+        try #require(response.status == .created, "register answered \(response.status): \(response.text)")
+        return (try response.decode(AuthResponse.self), try #require(response.refreshCookie))
+    }
+}
+
+/// A JSON string literal.
+func quoted(_ text: String) -> String {
+    String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+}
+
+/// Asserts the JSON error shape, status and message (and `WWW-Authenticate` on 401).
+func expectError(
+    _ response: TestResponse, _ status: HTTPResponse.Status, _ message: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(response.status == status, "body: \(response.text)", sourceLocation: sourceLocation)
+    let error = response.error
+    #expect(error?.status == "error", "body: \(response.text)", sourceLocation: sourceLocation)
+    if let message {
+        #expect(error?.message == message, sourceLocation: sourceLocation)
+    }
+    #expect(response.headers[.contentType]?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
+    #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", sourceLocation: sourceLocation)
+    if status == .unauthorized {
+        #expect(response.headers[.wwwAuthenticate] == "Bearer", sourceLocation: sourceLocation)
+    }
+}
