@@ -61,10 +61,13 @@ public struct TokenVerifier: Sendable {
 
     /// The header must be a JSON object whose `alg` is exactly `HS256`, whose `typ` (if
     /// any) is `JWT`, and which names no critical extension (RFC 7515 §4.1.11: we
-    /// understand none, so any `crit` makes the token invalid).
+    /// understand none, so any `crit` makes the token invalid). The signature must be the
+    /// canonical unpadded encoding of 32 bytes, so no second spelling of a token exists.
     static func headerIsPinned(_ token: String) -> Bool {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[2].isEmpty,
+        guard parts.count == 3,
+              let signature = Base64URL.decode(parts[2]), signature.count == 32,
+              Base64URL.encode(signature) == parts[2],
               let headerBytes = Base64URL.decode(parts[0]),
               let header = try? JSONDecoder().decode(PinnedHeader.self, from: Data(headerBytes))
         else { return false }

@@ -1,0 +1,111 @@
+import Foundation
+import HTTPTypes
+import NIOPosix
+import Testing
+
+@testable import Gatehouse
+
+@Suite struct ValidationTests {
+    @Test(arguments: [
+        ("alice@example.com", "alice@example.com"),
+        ("  Alice@Example.COM\n", "alice@example.com"),
+        ("a.b+tag@sub.example.co.uk", "a.b+tag@sub.example.co.uk"),
+        ("o'brien@example.ie", "o'brien@example.ie"),
+    ])
+    func validEmailsNormalise(raw: String, normalised: String) {
+        #expect(EmailAddress.normalize(raw) == normalised)
+    }
+
+    @Test(arguments: [
+        "", "plain", "@example.com", "a@", "a@b", "a@@example.com", "a b@example.com", ".a@example.com",
+        "a.@example.com", "a..b@example.com", "a@-example.com", "a@example-.com", "a@example.c", "a@1.2.3.4",
+        "ä@example.com", "a@exämple.com", "a\u{0}@example.com", "a\u{7}@example.com", "\"a\"@example.com",
+        String(repeating: "a", count: 65) + "@example.com",
+        String(repeating: "a", count: 60) + "@" + String(repeating: "b", count: 190) + ".com",
+    ])
+    func invalidEmailsAreRefused(raw: String) {
+        #expect(EmailAddress.normalize(raw) == nil)
+    }
+
+    @Test func registrationReportsEveryFailingField() {
+        #expect(throws: AppError.validation([
+            FieldError(field: "name", message: "must be between 2 and 100 characters"),
+            FieldError(field: "email", message: "must be a valid email address"),
+            FieldError(field: "password", message: "must be between 8 and 72 bytes"),
+        ])) {
+            try Registration.validate(name: " ", email: "nope", password: "short")
+        }
+    }
+
+    @Test func validationMessageNamesTheFields() {
+        let error = AppError.validation([FieldError(field: "email", message: "must be a valid email address")])
+        #expect(error.status == .badRequest)
+        #expect(error.message == "email must be a valid email address")
+    }
+
+    @Test func namesAreTrimmedAndCountedInCharacters() throws {
+        let registration = try Registration.validate(name: "\t Zoë 👩‍💻 \n", email: "z@example.com", password: "password")
+        #expect(registration.name == "Zoë 👩‍💻")
+        #expect(throws: AppError.self) { try Registration.validate(name: "é", email: "z@example.com", password: "password") }
+        _ = try Registration.validate(name: String(repeating: "é", count: 100), email: "z@example.com", password: "password")
+        #expect(throws: AppError.self) {
+            try Registration.validate(name: String(repeating: "é", count: 101), email: "z@example.com", password: "password")
+        }
+    }
+
+    @Test func passwordLimitsAreBytes() throws {
+        _ = try Registration.validate(name: "Al", email: "a@example.com", password: String(repeating: "€", count: 24)) // 72 bytes
+        #expect(throws: AppError.self) {
+            try Registration.validate(name: "Al", email: "a@example.com", password: String(repeating: "€", count: 25)) // 75 bytes
+        }
+        #expect(throws: AppError.self) { try Registration.validate(name: "Al", email: "a@example.com", password: "1234567") }
+    }
+
+    @Test func routeTableMatchesParametersAndIgnoresQueries() {
+        var table = RouteTable()
+        table.add(.get, "/api/v1/users/me")
+        table.add(.delete, "/api/v1/sessions/:id")
+        table.add(.get, "/api/v1/sessions/:id")
+        #expect(table.allowedMethods(for: "/api/v1/users/me?x=1") == [.get])
+        #expect(table.allowedMethods(for: "/api/v1/sessions/abc") == [.delete, .get])
+        #expect(table.allowedMethods(for: "/api/v1/sessions") == [])
+        #expect(table.allowedMethods(for: "/api/v1/users/me/extra") == [])
+    }
+}
+
+@Suite struct PasswordHasherTests {
+    @Test func hashesVerifyAndCarryTheCost() async throws {
+        let hasher = BcryptPasswordHasher(cost: 5)
+        let hash = try await hasher.hash("correct horse")
+        #expect(hash.hasPrefix("$2b$05$"))
+        #expect(try await hasher.verify("correct horse", against: hash))
+        #expect(try await hasher.verify("wrong horse", against: hash) == false)
+    }
+
+    @Test func dummyHashIsWellFormedForTheCostAndMatchesNothing() async throws {
+        for cost in [4, 10, 12] {
+            let dummy = BcryptPasswordHasher(cost: cost).dummyHash
+            #expect(dummy.count == 60)
+            #expect(dummy.hasPrefix(String(format: "$2b$%02d$", cost)))
+            #expect(dummy.dropFirst(7).allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "/" })
+        }
+        let hasher = BcryptPasswordHasher(cost: 4)
+        #expect(try await hasher.verify("", against: hasher.dummyHash) == false)
+        #expect(hasher.dummyHash != BcryptPasswordHasher(cost: 4).dummyHash)
+    }
+
+    @Test func passwordsRegistrationCouldNotAcceptNeverMatch() async throws {
+        let hasher = BcryptPasswordHasher(cost: 4)
+        let base = String(repeating: "x", count: 72)
+        let hash = try await hasher.hash(base)
+        #expect(try await hasher.verify(base, against: hash))
+        #expect(try await hasher.verify(base + "y", against: hash) == false)
+        let short = try await hasher.hash("abcdefgh")
+        #expect(try await hasher.verify("abcdefgh\u{0}tail", against: short) == false)
+    }
+
+    @Test func bcryptHasItsOwnPoolApartFromSQLites() {
+        // SQLite runs every call on NIOThreadPool.singleton; hashes must not queue there.
+        #expect(BcryptPasswordHasher.sharedThreadPool !== NIOThreadPool.singleton)
+    }
+}
