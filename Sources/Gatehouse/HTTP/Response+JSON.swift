@@ -6,7 +6,10 @@ extension Response {
     /// A JSON response. Encoding our own `Encodable` DTOs cannot fail in practice; if it
     /// ever did, the error middleware turns it into a generic 500.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
-        let data = try JSONEncoder().encode(value)
+        let encoder = JSONEncoder()
+        // Stable output: Foundation on Linux otherwise orders keys differently on every run.
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(value)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
