@@ -25,23 +25,9 @@ func buildApplication(
     var logger = logger ?? Logger(label: "gatehouse")
     logger.logLevel = configuration.logLevel
 
-    let databases = DatabaseSetup.open(configuration.database)
-    do {
-        try await DatabaseSetup.migrate(databases, location: configuration.database, logger: logger)
-    } catch {
-        await databases.shutdownAsync()
-        throw error
-    }
-    let provider = FluentDatabaseProvider(databases: databases)
+    let databases = try await DatabaseSetup.openMigrated(configuration.database, logger: logger)
     let settings = configuration.gatehouse
-    let service = AuthService(
-        configuration: settings,
-        keys: await SigningKeys(configuration: settings),
-        users: FluentUserRepository(provider: provider),
-        sessions: FluentSessionRepository(provider: provider),
-        hasher: BcryptPasswordHasher(cost: settings.bcryptCost),
-        now: now
-    )
+    let service = await AuthService.fluent(configuration: settings, databases: databases, now: now)
 
     let router = Router(context: GatehouseContext.self)
     let controller = AuthController<GatehouseContext>(service: service, configuration: settings)

@@ -28,13 +28,7 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let configuration = try EnvironmentLoader.loadOrExit(requireSecrets: false)
         let logger = makeLogger(level: configuration.logLevel)
-        let databases = DatabaseSetup.open(configuration.database)
-        do {
-            try await DatabaseSetup.migrate(databases, location: configuration.database, logger: logger)
-        } catch {
-            await databases.shutdownAsync()
-            throw error
-        }
+        let databases = try await DatabaseSetup.openMigrated(configuration.database, logger: logger)
         await databases.shutdownAsync()
         print("Migrations are up to date.")
     }

@@ -38,10 +38,10 @@ struct CreateAdmin: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
-        let databases = DatabaseSetup.open(configuration.database)
+        let databases = try await DatabaseSetup.openMigrated(configuration.database, logger: logger)
         do {
-            try await DatabaseSetup.migrate(databases, location: configuration.database, logger: logger)
-            let user = try await Self.create(registration, configuration: configuration, databases: databases, logger: logger)
+            let service = await AuthService.fluent(configuration: configuration.gatehouse, databases: databases)
+            let user = try await service.createUser(registration, role: .admin, logger: logger)
             await databases.shutdownAsync()
             print("Created admin \(user.email) (\(user.id.uuidString.lowercased())).")
         } catch let error as AppError {
@@ -52,20 +52,6 @@ struct CreateAdmin: AsyncParsableCommand {
             await databases.shutdownAsync()
             throw error
         }
-    }
-
-    static func create(
-        _ registration: Registration, configuration: ServerConfiguration, databases: Databases, logger: Logger
-    ) async throws -> UserRecord {
-        let provider = FluentDatabaseProvider(databases: databases)
-        let service = AuthService(
-            configuration: configuration.gatehouse,
-            keys: await SigningKeys(configuration: configuration.gatehouse),
-            users: FluentUserRepository(provider: provider),
-            sessions: FluentSessionRepository(provider: provider),
-            hasher: BcryptPasswordHasher(cost: configuration.gatehouse.bcryptCost)
-        )
-        return try await service.createUser(registration, role: .admin, logger: logger)
     }
 
     /// One line from standard input; on a terminal, prompted for without echo.

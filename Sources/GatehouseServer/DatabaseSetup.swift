@@ -22,6 +22,18 @@ enum DatabaseSetup {
         return databases
     }
 
+    /// Opens the database and migrates it; on failure the database is shut down again.
+    static func openMigrated(_ location: DatabaseLocation, logger: Logger) async throws -> Databases {
+        let databases = open(location)
+        do {
+            try await migrate(databases, location: location, logger: logger)
+        } catch {
+            await databases.shutdownAsync()
+            throw error
+        }
+        return databases
+    }
+
     /// Runs every pending migration. Idempotent: applied migrations are recorded.
     static func migrate(_ databases: Databases, location: DatabaseLocation, logger: Logger) async throws {
         let logger = FluentDatabaseProvider.quiet(logger)

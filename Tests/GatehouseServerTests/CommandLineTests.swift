@@ -45,6 +45,29 @@ import Darwin
         #expect(!result.stdout.contains("tiny-secret-value"))
     }
 
+    static let access = "an-access-secret-that-is-long-enough"
+    static let badEnvironments: [(environment: [String: String], line: String, hidden: String?)] = [
+        (["JWT_ACCESS_SECRET": access, "JWT_REFRESH_SECRET": access], "JWT_REFRESH_SECRET must differ from JWT_ACCESS_SECRET", access),
+        (["APP_ENV": "prod"], "APP_ENV must be development or production", nil),
+        (["PORT": "eighty"], "PORT must be a whole number from 0 to 65535", nil),
+        (["JWT_ACCESS_TTL": "15 min"], "JWT_ACCESS_TTL must be a duration greater than zero", nil),
+        (["BCRYPT_COST": "3"], "BCRYPT_COST must be a whole number from 4 to 31", nil),
+        (["LOG_LEVEL": "chatty"], "LOG_LEVEL must be one of", nil),
+        (["DATABASE_URL": "mysql://u:pw-in-url@h/db"], "DATABASE_URL must be sqlite://PATH", "pw-in-url"),
+    ]
+
+    @Test(arguments: badEnvironments)
+    func everyBadVariableExitsTwo(environment: [String: String], line: String, hidden: String?) throws {
+        let result = try runGatehouse(["serve"], environment: environment)
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains(line) == true, "\(result.stderr)")
+        if let hidden {
+            #expect(!result.stderr.contains(hidden) && !result.stdout.contains(hidden))
+        }
+    }
+
     @Test func productionWithoutSecretsExitsTwo() throws {
         let result = try runGatehouse(["serve"], environment: ["APP_ENV": "production"])
         #expect(result.status == 2)
@@ -134,7 +157,7 @@ import Darwin
         defer { if process.isRunning { process.terminate() } }
 
         var response: String?
-        for _ in 0..<100 where response == nil {
+        for _ in 0..<300 where response == nil {
             try await Task.sleep(for: .milliseconds(100))
             response = rawHTTP(port: port, request: "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         }

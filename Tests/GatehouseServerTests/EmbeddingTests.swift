@@ -1,3 +1,4 @@
+import FluentKit
 import Foundation
 import HTTPTypes
 import Gatehouse
@@ -29,15 +30,8 @@ struct ShopContext: GatehouseRequestContext {
         let database = TemporaryDatabase()
         defer { database.remove() }
         let logger = Logger(label: "shop")
-        let databases = DatabaseSetup.open(.sqliteFile(database.path))
-        try await DatabaseSetup.migrate(databases, location: .sqliteFile(database.path), logger: logger)
-        let provider = FluentDatabaseProvider(databases: databases)
         let settings = TestServer.settings()
-        let service = AuthService(
-            configuration: settings, keys: await SigningKeys(configuration: settings),
-            users: FluentUserRepository(provider: provider), sessions: FluentSessionRepository(provider: provider),
-            hasher: BcryptPasswordHasher(cost: 4)
-        )
+        let (service, databases) = try await makeService(database, settings: settings)
 
         let router = Router(context: ShopContext.self)
         router.add(middleware: GatehouseErrorMiddleware())

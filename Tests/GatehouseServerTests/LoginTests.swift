@@ -78,16 +78,8 @@ import Testing
         let database = TemporaryDatabase()
         defer { database.remove() }
         let logger = Logger(label: "test")
-        let databases = DatabaseSetup.open(.sqliteFile(database.path))
-        try await DatabaseSetup.migrate(databases, location: .sqliteFile(database.path), logger: logger)
-        let provider = FluentDatabaseProvider(databases: databases)
-        let settings = TestServer.settings()
         let hasher = CountingHasher(BcryptPasswordHasher(cost: 4))
-        let service = AuthService(
-            configuration: settings, keys: await SigningKeys(configuration: settings),
-            users: FluentUserRepository(provider: provider), sessions: FluentSessionRepository(provider: provider),
-            hasher: hasher
-        )
+        let (service, databases) = try await makeService(database, hasher: hasher)
         let registration = try Registration.validate(name: "Frank", email: "frank@example.com", password: "secret123")
         _ = try await service.register(registration, client: ClientInfo(), logger: logger)
 

@@ -19,6 +19,7 @@ import Testing
             #expect(response.status == .noContent)
             #expect(response.body.readableBytes == 0)
             #expect(response.headers[.setCookie] == Self.clearedCookie)
+            #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
             expectError(try await client.refresh(cookie: laptopCookie), .unauthorized, "Session expired, please log in again")
             expectError(try await client.refresh(cookie: phoneCookie), .unauthorized, "Session expired, please log in again")
             let again = try await client.login(email: "pat@example.com").decode(AuthResponse.self)

@@ -1,4 +1,6 @@
+import FluentKit
 import Foundation
+import GatehouseFluent
 import HTTPTypes
 import Gatehouse
 import Hummingbird
@@ -76,6 +78,16 @@ enum TestServer {
         let app = try await buildApplication(configuration, logger: logger, now: { clock.now })
         return try await app.test(.router) { client in try await body(client) }
     }
+}
+
+/// An `AuthService` on a migrated SQLite file, for tests that work below HTTP or mount
+/// the routes themselves. The caller shuts `databases` down.
+func makeService(
+    _ database: TemporaryDatabase, settings: GatehouseConfiguration = TestServer.settings(),
+    hasher: (any PasswordHasher)? = BcryptPasswordHasher(cost: 4), logger: Logger = Logger(label: "test")
+) async throws -> (service: AuthService, databases: Databases) {
+    let databases = try await DatabaseSetup.openMigrated(.sqliteFile(database.path), logger: logger)
+    return (await AuthService.fluent(configuration: settings, databases: databases, hasher: hasher), databases)
 }
 
 /// A response with helpers to read what the tests check.

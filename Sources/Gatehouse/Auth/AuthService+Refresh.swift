@@ -50,13 +50,13 @@ extension AuthService {
                 return try await tokens(for: user, session: session.id, generation: session.generation + 1, issuedAt: second)
             }
 
-            let sinceRotation = now.timeIntervalSince(session.rotatedAt)
-            if claims.gen == session.generation - 1, sinceRotation <= TimeInterval(configuration.refreshReuseInterval) {
+            // Whole seconds on both sides: `rotatedAt` is the current token's integer `iat`.
+            let rotatedAt = Int(session.rotatedAt.timeIntervalSince1970.rounded())
+            // An interval of 0 switches the grace window off entirely (strict single use).
+            let interval = configuration.refreshReuseInterval
+            if claims.gen == session.generation - 1, interval > 0, currentSecond() - rotatedAt <= interval {
                 logger.debug("Refresh token reused within grace window")
-                return try await tokens(
-                    for: user, session: session.id, generation: session.generation,
-                    issuedAt: Int(session.rotatedAt.timeIntervalSince1970)
-                )
+                return try await tokens(for: user, session: session.id, generation: session.generation, issuedAt: rotatedAt)
             }
 
             // An older token, or the predecessor after the window: someone else holds a copy.

@@ -37,14 +37,3 @@ public enum EmailAddress {
         return labels.last!.count >= 2 && labels.last!.allSatisfy(\.isLetter)
     }
 }
-
-extension String {
-    /// Trims spaces, tabs, CR and LF at both ends.
-    func trimmingASCIIWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[start...end])
-    }
-}

@@ -62,15 +62,3 @@ extension Result {
         return nil
     }
 }
-
-extension String {
-    /// Trims every Unicode white space and newline at both ends (a name of only
-    /// no-break spaces is empty).
-    func trimmingWhitespaceAndNewlines() -> String {
-        let isSpace: (Character) -> Bool = { $0.isWhitespace || $0.isNewline }
-        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[start...end])
-    }
-}

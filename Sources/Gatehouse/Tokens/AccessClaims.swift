@@ -26,8 +26,9 @@ public struct AccessClaims: JWTPayload, Equatable {
     /// Not-before, Unix seconds; never set by Gatehouse but checked when present.
     let nbf: Int?
 
-    /// Creates claims.
-    public init(sub: String, role: Role, version: Int, sid: String, iat: Int, exp: Int, iss: String, aud: String?) {
+    /// Creates claims. Internal: claims come from `TokenIssuer` or from decoding, both of
+    /// which guarantee that `sub` and `sid` are UUIDs.
+    init(sub: String, role: Role, version: Int, sid: String, iat: Int, exp: Int, iss: String, aud: String?) {
         self.sub = sub
         self.role = role
         self.version = version

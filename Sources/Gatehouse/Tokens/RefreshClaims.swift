@@ -26,8 +26,9 @@ public struct RefreshClaims: JWTPayload, Equatable {
     /// Not-before: never set by Gatehouse but checked when present.
     let nbf: Int?
 
-    /// Creates claims.
-    public init(sub: String, version: Int, sid: String, gen: Int, iat: Int, exp: Int, iss: String, jti: String) {
+    /// Creates claims. Internal: claims come from `TokenIssuer` or from decoding, both of
+    /// which guarantee that `sub` and `sid` are UUIDs.
+    init(sub: String, version: Int, sid: String, gen: Int, iat: Int, exp: Int, iss: String, jti: String) {
         self.sub = sub
         self.version = version
         self.sid = sid

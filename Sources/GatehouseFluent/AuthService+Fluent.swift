@@ -1,0 +1,24 @@
+import FluentKit
+import Foundation
+import Gatehouse
+
+extension AuthService {
+    /// An `AuthService` storing users and sessions in the default database of
+    /// `databases`, hashing with bcrypt at the configured cost unless `hasher` is given.
+    public static func fluent(
+        configuration: GatehouseConfiguration,
+        databases: Databases,
+        hasher: (any PasswordHasher)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async -> AuthService {
+        let provider = FluentDatabaseProvider(databases: databases)
+        return AuthService(
+            configuration: configuration,
+            keys: await SigningKeys(configuration: configuration),
+            users: FluentUserRepository(provider: provider),
+            sessions: FluentSessionRepository(provider: provider),
+            hasher: hasher ?? BcryptPasswordHasher(cost: configuration.bcryptCost),
+            now: now
+        )
+    }
+}
