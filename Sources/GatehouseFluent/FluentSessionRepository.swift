@@ -56,4 +56,12 @@ public struct FluentSessionRepository: SessionRepository {
         }
         try await query.set(\.$revokedAt, to: date).update()
     }
+
+    public func deleteInactive(before cutoff: Date, logger: Logger) async throws {
+        try await SessionModel.query(on: provider.database(logger: logger))
+            .group(.or) { group in
+                group.filter(\.$expiresAt < cutoff).filter(\.$revokedAt < cutoff)
+            }
+            .delete()
+    }
 }

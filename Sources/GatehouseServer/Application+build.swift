@@ -43,7 +43,11 @@ func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         logger: logger
     )
-    // Databases is a Service: shut down after the HTTP server has drained.
-    app.addServices(databases)
+    // Services stop in reverse order: the HTTP server drains, the pruner stops, and the
+    // database goes last.
+    let pruner = SessionPruner(
+        sessions: FluentSessionRepository(provider: FluentDatabaseProvider(databases: databases)), logger: logger, now: now
+    )
+    app.addServices(databases, pruner)
     return app
 }

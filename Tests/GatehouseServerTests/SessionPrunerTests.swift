@@ -1,0 +1,68 @@
+import FluentKit
+import Foundation
+import Gatehouse
+import GatehouseFluent
+import Logging
+import ServiceLifecycle
+import Testing
+
+@testable import GatehouseServer
+
+@Suite struct SessionPrunerTests {
+    func session(user: UUID, expires: Date, revoked: Date? = nil) -> SessionRecord {
+        let created = expires.addingTimeInterval(-86_400)
+        return SessionRecord(
+            id: UUID(), userID: user, generation: 0, rotatedAt: created, createdAt: created, lastUsedAt: created,
+            expiresAt: expires, revokedAt: revoked, userAgent: nil, ip: nil
+        )
+    }
+
+    @Test func removesOnlySessionsLongExpiredOrRevoked() async throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let logger = Logger(label: "test")
+        let (service, databases) = try await makeService(database)
+        let user = try await service.createUser(
+            try Registration.validate(name: "Pru", email: "prune@example.com", password: "secret123"), role: .user, logger: logger
+        )
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let sessions = FluentSessionRepository(provider: FluentDatabaseProvider(databases: databases))
+        let active = session(user: user.id, expires: now.addingTimeInterval(86_400))
+        let longExpired = session(user: user.id, expires: now.addingTimeInterval(-2 * 86_400))
+        let justExpired = session(user: user.id, expires: now.addingTimeInterval(-3_600))
+        let longRevoked = session(user: user.id, expires: now.addingTimeInterval(86_400), revoked: now.addingTimeInterval(-2 * 86_400))
+        let justRevoked = session(user: user.id, expires: now.addingTimeInterval(86_400), revoked: now.addingTimeInterval(-3_600))
+        for record in [active, longExpired, justExpired, longRevoked, justRevoked] {
+            try await sessions.create(record, logger: logger)
+        }
+
+        await SessionPruner(sessions: sessions, logger: logger, now: { now }).pruneOnce()
+
+        #expect(try await sessions.find(id: active.id, logger: logger) != nil)
+        #expect(try await sessions.find(id: justExpired.id, logger: logger) != nil)
+        #expect(try await sessions.find(id: justRevoked.id, logger: logger) != nil)
+        #expect(try await sessions.find(id: longExpired.id, logger: logger) == nil)
+        #expect(try await sessions.find(id: longRevoked.id, logger: logger) == nil)
+        await databases.shutdownAsync()
+    }
+
+    @Test func stopsOnGracefulShutdown() async throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let logger = Logger(label: "test")
+        let (_, databases) = try await makeService(database)
+        let pruner = SessionPruner(
+            sessions: FluentSessionRepository(provider: FluentDatabaseProvider(databases: databases)),
+            interval: .seconds(3_600), logger: logger
+        )
+        let group = ServiceGroup(configuration: .init(services: [pruner], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Task.sleep(for: .milliseconds(100))
+            await group.triggerGracefulShutdown()
+            // Returns well before the hour-long sleep would end.
+            try await tasks.waitForAll()
+        }
+        await databases.shutdownAsync()
+    }
+}
