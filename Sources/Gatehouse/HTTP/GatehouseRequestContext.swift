@@ -22,6 +22,7 @@ public struct GatehouseContext: GatehouseRequestContext {
     public var identity: AccessClaims?
     public let clientAddress: String?
 
+    /// Creates the context for one request, noting the peer address.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
