@@ -1,5 +1,7 @@
 /// Strict base64url (RFC 4648 §5) without padding, as JWT segments use it.
 enum Base64URL {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
     /// Decodes `text`, or returns `nil` for any character outside the alphabet, padding,
     /// or an impossible length.
     static func decode(_ text: Substring) -> [UInt8]? {
@@ -32,7 +34,6 @@ enum Base64URL {
 
     /// Encodes bytes without padding.
     static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         var output: [UInt8] = []
         var buffer: UInt32 = 0
         var bits = 0

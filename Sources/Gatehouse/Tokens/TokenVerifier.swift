@@ -69,10 +69,13 @@ public struct TokenVerifier: Sendable {
               let signature = Base64URL.decode(parts[2]), signature.count == 32,
               Base64URL.encode(signature) == parts[2],
               let headerBytes = Base64URL.decode(parts[0]),
-              let header = try? JSONDecoder().decode(PinnedHeader.self, from: Data(headerBytes))
+              let header = try? headerDecoder.decode(PinnedHeader.self, from: Data(headerBytes))
         else { return false }
         return header.alg == "HS256" && (header.typ == nil || header.typ == "JWT") && header.crit == nil
     }
+
+    /// Shared: this runs on every authenticated request.
+    private static let headerDecoder = JSONDecoder()
 
     private struct PinnedHeader: Decodable {
         let alg: String
