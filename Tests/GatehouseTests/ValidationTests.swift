@@ -104,6 +104,18 @@ import Testing
         #expect(try await hasher.verify("abcdefgh\u{0}tail", against: short) == false)
     }
 
+    @Test func hashingAndVerifyingRunOnTheHashersPool() async throws {
+        // With its pool stopped the hasher cannot work at all: proof that bcrypt is
+        // dispatched to the pool and never runs inline on the caller's (event-loop) thread.
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let hasher = BcryptPasswordHasher(cost: 4, threadPool: pool)
+        let hash = try await hasher.hash("password1")
+        try await pool.shutdownGracefully()
+        await #expect(throws: (any Error).self) { try await hasher.hash("password1") }
+        await #expect(throws: (any Error).self) { try await hasher.verify("password1", against: hash) }
+    }
+
     @Test func bcryptHasItsOwnPoolApartFromSQLites() {
         // SQLite runs every call on NIOThreadPool.singleton; hashes must not queue there.
         #expect(BcryptPasswordHasher.sharedThreadPool !== NIOThreadPool.singleton)
