@@ -16,10 +16,7 @@ import Testing
     @Test func seedFlowOverARealSocketRecordsTheDevice() async throws {
         let database = TemporaryDatabase()
         defer { database.remove() }
-        let settings = TestServer.settings()
-        let configuration = ServerConfiguration(gatehouse: settings, port: 0, database: .sqliteFile(database.path))
-        let app = try await buildApplication(configuration)
-        let sessionID = try await app.test(.live) { client in
+        let sessionID = try await TestServer.withApp(database: database, setup: .live) { client in
             let registered = try await client.postJSON(
                 "/api/v1/auth/register", #"{"name":"Live","email":"live@example.com","password":"secret123"}"#,
                 headers: [.userAgent: "GatehouseTest/1.0"]

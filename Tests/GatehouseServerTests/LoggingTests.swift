@@ -18,11 +18,7 @@ import Testing
         logger.logLevel = .trace
         let settings = TestServer.settings()
         let password = "correct-horse-battery"
-        let database = TemporaryDatabase()
-        defer { database.remove() }
-        let configuration = ServerConfiguration(gatehouse: settings, database: .sqliteFile(database.path), logLevel: .trace)
-        let app = try await buildApplication(configuration, logger: logger)
-        let secrets = try await app.test(.router) { client in
+        let secrets = try await TestServer.withApp(settings, logger: logger, logLevel: .trace) { client in
             let registered = try await client.register(email: "logs@example.com", password: password)
             let cookie = try #require(registered.refreshCookie)
             let access = try registered.decode(AuthResponse.self).accessToken

@@ -64,19 +64,24 @@ enum TestServer {
     }
 
     /// Builds the application exactly as `gatehouse serve` does, on a fresh SQLite file,
-    /// and runs `body` against it through the router test framework.
+    /// and runs `body` against it through the router test framework (or a real socket
+    /// with `.live`).
     static func withApp<T: Sendable>(
         _ settings: GatehouseConfiguration = settings(),
         database: TemporaryDatabase? = nil,
         clock: TestClock = TestClock(),
         logger: Logger? = nil,
+        logLevel: Logger.Level = .info,
+        setup: TestingSetup = .router,
         _ body: @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let temporary = database ?? TemporaryDatabase()
         defer { if database == nil { temporary.remove() } }
-        let configuration = ServerConfiguration(gatehouse: settings, database: .sqliteFile(temporary.path), logLevel: .info)
+        let configuration = ServerConfiguration(
+            gatehouse: settings, port: 0, database: .sqliteFile(temporary.path), logLevel: logLevel
+        )
         let app = try await buildApplication(configuration, logger: logger, now: { clock.now })
-        return try await app.test(.router) { client in try await body(client) }
+        return try await app.test(setup) { client in try await body(client) }
     }
 }
 
