@@ -160,6 +160,11 @@ func nonCanonical(_ last: Character) -> String {
         ("unknown role", #"{"alg":"HS256"}"#, ["role": "\"root\""], "HS256"),
         ("sub not a UUID", #"{"alg":"HS256"}"#, ["sub": "\"1\""], "HS256"),
         ("missing sid", #"{"alg":"HS256"}"#, ["sid": "-"], "HS256"),
+        ("kid injection", #"{"alg":"HS256","kid":"../../../dev/null"}"#, [:], "HS256"),
+        ("jku injection", #"{"alg":"HS256","jku":"https://evil.example/jwks.json"}"#, [:], "HS256"),
+        ("x5u injection", #"{"alg":"HS256","x5u":"https://evil.example/cert.pem"}"#, [:], "HS256"),
+        ("jwk injection", #"{"alg":"HS256","jwk":{"kty":"oct","k":"AAAA"}}"#, [:], "HS256"),
+        ("duplicate alg", #"{"alg":"none","alg":"HS256"}"#, [:], "HS256"),
     ]
 
     @Test(arguments: forgeries)
@@ -200,6 +205,16 @@ func nonCanonical(_ last: Character) -> String {
         for candidate in candidates {
             await #expect(throws: TokenError.invalid) { try await fixture.verifier.verifyAccess(candidate) }
         }
+    }
+
+    /// Foundation's decoder would read the first `role` and most other parsers the last:
+    /// a token that repeats a claim is refused, even with a valid signature.
+    @Test(arguments: ["role", "sub", "exp", "iss"])
+    func duplicateClaimsAreInvalid(claim: String) async throws {
+        let fixture = await Fixture()
+        let payload = String(fixture.accessPayload().dropLast()) + ",\"\(claim)\":\"admin\"}"
+        let token = forge(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: payload, secret: fixture.configuration.accessSecret)
+        await #expect(throws: TokenError.invalid) { try await fixture.verifier.verifyAccess(token) }
     }
 
     @Test func base64URLRoundTripsAndIsStrict() {

@@ -9,7 +9,8 @@ enum JSONBody {
 
     /// Collects at most 64 KiB and parses a JSON object.
     ///
-    /// Malformed JSON (including invalid UTF-8 or an empty body) is 400 `Invalid JSON body`;
+    /// Malformed JSON (including invalid UTF-8, an empty body or an object that repeats a
+    /// key) is 400 `Invalid JSON body`;
     /// valid JSON that is not an object is 400 too. Valid JSON sent without a JSON content
     /// type is 415: requiring `application/json` forces a CORS preflight, so another site
     /// cannot post a form or `text/plain` body at the login endpoint.
@@ -30,6 +31,8 @@ enum JSONBody {
         } catch {
             throw AppError.invalidJSON
         }
+        // `{"email":"a@x.io","email":"b@x.io"}` means different things to different parsers.
+        guard !JSONDuplicateKeys.exist(in: buffer.readableBytesView) else { throw AppError.invalidJSON }
         guard isJSONContentType(request.headers[.contentType]) else {
             throw AppError(.unsupportedMediaType, "Content-Type must be application/json")
         }

@@ -59,27 +59,30 @@ public struct TokenVerifier: Sendable {
         guard now < exp + clockSkew else { throw .expired }
     }
 
-    /// The header must be a JSON object whose `alg` is exactly `HS256`, whose `typ` (if
-    /// any) is `JWT`, and which names no critical extension (RFC 7515 §4.1.11: we
-    /// understand none, so any `crit` makes the token invalid). The signature must be the
-    /// canonical unpadded encoding of 32 bytes, so no second spelling of a token exists.
+    /// The header must be a JSON object of exactly the parameters Gatehouse writes:
+    /// `alg`, exactly `HS256`, and optionally `typ`, exactly `JWT`. Anything else is
+    /// refused: `none` and other algorithms, `crit` (RFC 7515 §4.1.11: we understand no
+    /// extension), and key-selecting parameters (`kid`, `jku`, `jwk`, `x5u`, `x5c`) that an
+    /// attacker would use to point a verifier at a key of their own. Neither header nor
+    /// payload may repeat a key (parsers disagree on which one wins). The signature must
+    /// be the canonical unpadded encoding of 32 bytes, so no second spelling of a token
+    /// exists.
     static func headerIsPinned(_ token: String) -> Bool {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
               let signature = Base64URL.decode(parts[2]), signature.count == 32,
               Base64URL.encode(signature) == parts[2],
               let headerBytes = Base64URL.decode(parts[0]),
-              let header = try? headerDecoder.decode(PinnedHeader.self, from: Data(headerBytes))
+              case .object(let header)? = try? headerDecoder.decode(JSONValue.self, from: Data(headerBytes)),
+              let payloadBytes = Base64URL.decode(parts[1])
         else { return false }
-        return header.alg == "HS256" && (header.typ == nil || header.typ == "JWT") && header.crit == nil
+        guard header["alg"] == .string("HS256"),
+              header["typ"] == nil || header["typ"] == .string("JWT"),
+              header.keys.allSatisfy({ $0 == "alg" || $0 == "typ" })
+        else { return false }
+        return !JSONDuplicateKeys.exist(in: headerBytes) && !JSONDuplicateKeys.exist(in: payloadBytes)
     }
 
     /// Shared: this runs on every authenticated request.
     private static let headerDecoder = JSONDecoder()
-
-    private struct PinnedHeader: Decodable {
-        let alg: String
-        let typ: String?
-        let crit: [String]?
-    }
 }
