@@ -4,11 +4,13 @@ import Gatehouse
 
 extension AuthService {
     /// An `AuthService` storing users and sessions in the default database of
-    /// `databases`, hashing with bcrypt at the configured cost unless `hasher` is given.
+    /// `databases`, hashing with bcrypt at the configured cost unless `hasher` is given and
+    /// limiting in memory unless `limiters` are given.
     public static func fluent(
         configuration: GatehouseConfiguration,
         databases: Databases,
         hasher: (any PasswordHasher)? = nil,
+        limiters: RateLimiters? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async -> AuthService {
         let provider = FluentDatabaseProvider(databases: databases)
@@ -18,6 +20,7 @@ extension AuthService {
             users: FluentUserRepository(provider: provider),
             sessions: FluentSessionRepository(provider: provider),
             hasher: hasher ?? BcryptPasswordHasher(cost: configuration.bcryptCost),
+            limiters: limiters,
             now: now
         )
     }

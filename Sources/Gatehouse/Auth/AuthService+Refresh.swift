@@ -18,6 +18,7 @@ extension AuthService {
     /// - Any other spent token is treated as stolen: the session is revoked and 401.
     public func refresh(token: String?, client: ClientInfo, logger: Logger) async throws -> RefreshResult {
         guard let token, !token.isEmpty else { throw AppError.refreshTokenMissing }
+        try await enforce(limiters.refresh, key: IPAddress.rateLimitKey(client.ip), action: "refresh", logger: logger)
         let claims: RefreshClaims
         do {
             claims = try await verifier.verifyRefresh(token)

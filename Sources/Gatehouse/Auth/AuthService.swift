@@ -12,17 +12,23 @@ public struct AuthService: Sendable {
     let issuer: TokenIssuer
     /// The verifier the HTTP layer uses for Bearer tokens.
     public let verifier: TokenVerifier
+    /// Per-IP and per-account limits.
+    let limiters: RateLimiters
     let now: @Sendable () -> Date
 
-    /// Creates the service. `now` is injectable so rotation windows are tested without sleeping.
+    /// Creates the service. `now` is injectable so rotation windows are tested without
+    /// sleeping. `limiters` defaults to in-memory limiters for `configuration.rateLimits`;
+    /// a fleet passes limiters shared between instances.
     public init(
         configuration: GatehouseConfiguration,
         keys: SigningKeys,
         users: any UserRepository,
         sessions: any SessionRepository,
         hasher: any PasswordHasher,
+        limiters: RateLimiters? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.limiters = limiters ?? .inMemory(configuration.rateLimits)
         self.configuration = configuration
         self.users = users
         self.sessions = sessions
@@ -55,22 +61,42 @@ public struct AuthService: Sendable {
 
     /// Registers a user (role `user`) and opens their first session.
     public func register(_ registration: Registration, client: ClientInfo, logger: Logger) async throws -> AuthResult {
+        try await enforce(limiters.register, key: IPAddress.rateLimitKey(client.ip), action: "register", logger: logger)
         let user = try await createUser(registration, role: .user, logger: logger)
         return try await openSession(for: user, client: client, logger: logger)
     }
 
     /// Logs in. An unknown email still costs one bcrypt comparison (against the dummy
     /// hash) and gets the same message, so neither timing nor text reveals accounts.
+    ///
+    /// Every attempt counts against the client IP and against the email; a successful
+    /// login clears its own email's count. Counting before the comparison (rather than
+    /// after a failure) means parallel guesses cannot all slip in under the limit, and
+    /// the email is throttled before it is looked up, so a throttled unknown email and
+    /// a throttled real one get the same answer at the same speed.
     public func login(email rawEmail: String, password: String, client: ClientInfo, logger: Logger) async throws -> AuthResult {
         let email = rawEmail.trimmingASCIIWhitespace().lowercased()
+        try await enforce(limiters.login, key: IPAddress.rateLimitKey(client.ip), action: "login", logger: logger)
+        try await enforce(limiters.loginFailuresPerAccount, key: email, action: "login_account", logger: logger)
         let user = email.isEmpty ? nil : try await users.find(email: email, logger: logger)
         let matches = try await hasher.verify(password, against: user?.passwordHash ?? hasher.dummyHash)
         guard let user, matches else {
             logger.info("Login failed")
             throw AppError.invalidCredentials
         }
+        try await limiters.loginFailuresPerAccount?.reset(email)
         logger.info("Login succeeded", metadata: ["auth.user.id": "\(user.id)"])
         return try await openSession(for: user, client: client, logger: logger)
+    }
+
+    /// Counts one event against `limiter` (if the limit is on); 429 with `Retry-After`
+    /// when it is refused.
+    func enforce(_ limiter: (any RateLimiter)?, key: String, action: String, logger: Logger) async throws {
+        guard let limiter else { return }
+        if case .limited(let retryAfter) = try await limiter.acquire(key, now: now()) {
+            logger.info("Rate limited", metadata: ["auth.rate_limit": "\(action)", "auth.retry_after": "\(retryAfter)"])
+            throw AppError.tooManyRequests(retryAfter: retryAfter)
+        }
     }
 
     private func openSession(for user: UserRecord, client: ClientInfo, logger: Logger) async throws -> AuthResult {

@@ -31,6 +31,11 @@ public struct Registration: Sendable, Equatable {
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             return .failure(FieldError(field: "name", message: "must not contain control characters"))
         }
+        // Zero-width and other invisible format characters are not white space, but a
+        // name made only of them is still blank.
+        guard name.unicodeScalars.contains(where: { !$0.properties.isWhitespace && $0.properties.generalCategory != .format }) else {
+            return .failure(FieldError(field: "name", message: "must not be blank"))
+        }
         return .success(name)
     }
 

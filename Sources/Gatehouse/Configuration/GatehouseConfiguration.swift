@@ -24,6 +24,10 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var refreshReuseInterval: Int
     /// Clock skew tolerated when checking `exp`, `iat` and `nbf`; SPEC.md allows no more than 30 s.
     public var clockSkew: Int
+    /// Per-IP and per-account limits (SPEC.md §1, §4).
+    public var rateLimits: RateLimits
+    /// Whether the client IP is taken from `X-Forwarded-For` (`TRUST_PROXY`).
+    public var trustProxy: Bool
 
     /// Creates a configuration; every parameter but the secrets has the SPEC.md default.
     public init(
@@ -36,7 +40,9 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         audience: String? = nil,
         bcryptCost: Int = 12,
         refreshReuseInterval: Int = 10,
-        clockSkew: Int = 30
+        clockSkew: Int = 30,
+        rateLimits: RateLimits = RateLimits(),
+        trustProxy: Bool = false
     ) {
         self.environment = environment
         self.accessSecret = accessSecret
@@ -48,6 +54,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.bcryptCost = bcryptCost
         self.refreshReuseInterval = refreshReuseInterval
         self.clockSkew = min(max(clockSkew, 0), 30)
+        self.rateLimits = rateLimits
+        self.trustProxy = trustProxy
     }
 
     /// Whether cookies carry `Secure`.
@@ -57,7 +65,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         "GatehouseConfiguration(environment: \(environment.rawValue), accessSecret: <redacted>, "
             + "refreshSecret: <redacted>, accessTokenTTL: \(accessTokenTTL)s, refreshTokenTTL: \(refreshTokenTTL)s, "
             + "issuer: \(issuer), audience: \(audience ?? "nil"), bcryptCost: \(bcryptCost), "
-            + "refreshReuseInterval: \(refreshReuseInterval)s, clockSkew: \(clockSkew)s)"
+            + "refreshReuseInterval: \(refreshReuseInterval)s, clockSkew: \(clockSkew)s, "
+            + "rateLimits: \(rateLimits), trustProxy: \(trustProxy))"
     }
 }
 

@@ -30,6 +30,11 @@ public struct AppError: Error, Sendable, Equatable {
         return AppError(.badRequest, message, errors: errors)
     }
 
+    /// A 429 `Too many requests` telling the client how many seconds to wait.
+    public static func tooManyRequests(retryAfter seconds: Int) -> AppError {
+        AppError(.tooManyRequests, "Too many requests", headers: [.retryAfter: String(max(seconds, 1))])
+    }
+
     /// A 401 with the given message (the middleware adds `WWW-Authenticate: Bearer`).
     public static func unauthorized(_ message: String) -> AppError {
         AppError(.unauthorized, message)

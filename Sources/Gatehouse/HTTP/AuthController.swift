@@ -11,12 +11,14 @@ import Logging
 public struct AuthController<Context: GatehouseRequestContext>: Sendable {
     let service: AuthService
     let cookie: RefreshCookie
+    let addresses: ClientAddressResolver
 
     /// Creates the controller. `refreshCookiePath` must be the full path of the refresh
     /// route as mounted.
     public init(service: AuthService, configuration: GatehouseConfiguration, refreshCookiePath: String = "/api/v1/auth/refresh") {
         self.service = service
         self.cookie = RefreshCookie(path: refreshCookiePath, maxAge: configuration.refreshTokenTTL, secure: configuration.secureCookies)
+        self.addresses = ClientAddressResolver(trustProxy: configuration.trustProxy)
     }
 
     typealias Handler = @Sendable (Request, Context) async throws -> Response
@@ -111,6 +113,6 @@ public struct AuthController<Context: GatehouseRequestContext>: Sendable {
     }
 
     private func client(_ request: Request, _ context: Context) -> ClientInfo {
-        ClientInfo(userAgent: request.headers[.userAgent], ip: context.clientAddress)
+        ClientInfo(userAgent: request.headers[.userAgent], ip: addresses.clientAddress(headers: request.headers, peer: context.clientAddress))
     }
 }

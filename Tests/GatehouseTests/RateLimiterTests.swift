@@ -1,0 +1,230 @@
+import Foundation
+import HTTPTypes
+import Testing
+
+@testable import Gatehouse
+
+@Suite struct RateLimitParsingTests {
+    @Test(arguments: [
+        ("10/1m", RateLimit(10, per: 60)), ("20/1h", RateLimit(20, per: 3_600)), ("3/2s", RateLimit(3, per: 2)),
+        ("5/15m", RateLimit(5, per: 900)), ("1/1", RateLimit(1, per: 1)), ("1000000/7d", RateLimit(1_000_000, per: 604_800)),
+    ])
+    func validLimitsParse(text: String, expected: RateLimit) {
+        #expect(RateLimit(parsing: text) == expected)
+    }
+
+    @Test(arguments: ["", "off", "10", "/1m", "10/", "0/1m", "-1/1m", "10/0", "10/0s", "1000001/1m", "10/1w", "10/1m/2", "1e3/1m", " 10/1m", "١٠/1m"])
+    func invalidLimitsDoNotParse(text: String) {
+        #expect(RateLimit(parsing: text) == nil)
+    }
+}
+
+@Suite struct InMemoryRateLimiterTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func allowsTheLimitThenRefusesWithTheTimeLeft() {
+        let limiter = InMemoryRateLimiter(RateLimit(3, per: 10))
+        for _ in 0..<3 { #expect(limiter.acquire("k", now: start) == .allowed) }
+        #expect(limiter.acquire("k", now: start) == .limited(retryAfter: 10))
+        #expect(limiter.acquire("k", now: start.addingTimeInterval(4.2)) == .limited(retryAfter: 6))
+        #expect(limiter.acquire("other", now: start) == .allowed)
+    }
+
+    /// Retry-After is honest: whatever the fraction of a second a refusal comes at,
+    /// waiting exactly the advertised seconds gets through, and one second less does not
+    /// when that is still inside the window.
+    @Test(arguments: [0.0, 0.001, 0.4, 0.5, 0.999, 1.0, 1.7])
+    func retryAfterIsTruthful(offset: Double) {
+        let limiter = InMemoryRateLimiter(RateLimit(2, per: 2))
+        #expect(limiter.acquire("k", now: start) == .allowed)
+        #expect(limiter.acquire("k", now: start) == .allowed)
+        let refusedAt = start.addingTimeInterval(offset)
+        guard case .limited(let retryAfter) = limiter.acquire("k", now: refusedAt) else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(retryAfter >= 1)
+        if retryAfter > 1 {
+            #expect(limiter.acquire("k", now: refusedAt.addingTimeInterval(Double(retryAfter - 1))) != .allowed)
+        }
+        #expect(limiter.acquire("k", now: refusedAt.addingTimeInterval(Double(retryAfter))) == .allowed)
+    }
+
+    @Test func refusedEventsAreNotCountedAndTheWindowDoesNotSlide() {
+        let limiter = InMemoryRateLimiter(RateLimit(1, per: 5))
+        #expect(limiter.acquire("k", now: start) == .allowed)
+        for second in 1..<5 {
+            #expect(limiter.acquire("k", now: start.addingTimeInterval(Double(second))) == .limited(retryAfter: 5 - second))
+        }
+        #expect(limiter.acquire("k", now: start.addingTimeInterval(5)) == .allowed)
+    }
+
+    @Test func resetForgetsOnlyThatKey() {
+        let limiter = InMemoryRateLimiter(RateLimit(1, per: 60))
+        _ = limiter.acquire("a", now: start)
+        _ = limiter.acquire("b", now: start)
+        limiter.reset("a")
+        #expect(limiter.acquire("a", now: start) == .allowed)
+        #expect(limiter.acquire("b", now: start) != .allowed)
+    }
+
+    /// A spray of a million distinct keys (IPs or emails) never holds more than the cap,
+    /// in windows or in bytes.
+    @Test func memoryIsBoundedByTheCapacity() {
+        let limiter = InMemoryRateLimiter(RateLimit(5, per: 3_600), capacity: 1_000)
+        var mostKeys = 0
+        var mostBytes = 0
+        for index in 0..<1_000_000 {
+            _ = limiter.acquire(String(index), now: start.addingTimeInterval(Double(index) / 1_000))
+            if index % 4_999 == 0 {
+                mostKeys = max(mostKeys, limiter.trackedKeys)
+                mostBytes = max(mostBytes, limiter.approximateBytes)
+            }
+        }
+        #expect(mostKeys <= 1_000)
+        #expect(limiter.trackedKeys == 1_000)
+        // About 41 bytes per window slot and 32 per queue entry, with the growth slack of
+        // both: well under 300 bytes per key of capacity.
+        #expect(mostBytes <= 300 * 1_000, "\(mostBytes) bytes")
+    }
+
+    /// The figure the README gives: a limiter at the default capacity, full and
+    /// cycling, holds at most 9 MiB.
+    @Test func theDefaultCapacityHoldsAtMostNineMebibytes() {
+        let limiter = InMemoryRateLimiter(RateLimit(5, per: 3_600))
+        for index in 0..<300_000 {
+            _ = limiter.acquire("spray-\(index)@example.com", now: start.addingTimeInterval(Double(index) / 1_000))
+        }
+        #expect(limiter.trackedKeys == InMemoryRateLimiter.defaultCapacity)
+        #expect(limiter.approximateBytes <= 9 * 1_024 * 1_024, "\(limiter.approximateBytes) bytes")
+    }
+
+    /// Resets (successful logins) leave stale queue entries; they are compacted away.
+    @Test func resetsDoNotGrowTheQueue() {
+        let limiter = InMemoryRateLimiter(RateLimit(5, per: 3_600), capacity: 100)
+        for _ in 0..<100_000 {
+            _ = limiter.acquire("same", now: start)
+            limiter.reset("same")
+        }
+        #expect(limiter.approximateBytes <= 300 * 100)
+    }
+
+    /// Long keys cost no more than short ones: keys are stored as digests.
+    @Test func longKeysAreStoredAsDigests() {
+        let limiter = InMemoryRateLimiter(RateLimit(1, per: 60))
+        let long = String(repeating: "x", count: 60_000) + "@example.com"
+        #expect(limiter.acquire(long, now: start) == .allowed)
+        #expect(limiter.acquire(long, now: start) != .allowed)
+        #expect(limiter.acquire(long + "x", now: start) == .allowed)
+        #expect(MemoryLayout<InMemoryRateLimiter.Digest>.size == 16)
+    }
+
+    /// At the cap, the window closest to its end goes first; the newest survive.
+    @Test func evictionDropsTheWindowThatEndsSoonest() {
+        let limiter = InMemoryRateLimiter(RateLimit(1, per: 1_000), capacity: 100)
+        for index in 0..<100 {
+            _ = limiter.acquire("key-\(index)", now: start.addingTimeInterval(Double(index)))
+        }
+        _ = limiter.acquire("newcomer", now: start.addingTimeInterval(100))
+        #expect(limiter.trackedKeys == 100)
+        #expect(limiter.acquire("key-1", now: start.addingTimeInterval(101)) != .allowed)
+        #expect(limiter.acquire("key-99", now: start.addingTimeInterval(101)) != .allowed)
+        #expect(limiter.acquire("newcomer", now: start.addingTimeInterval(101)) != .allowed)
+        #expect(limiter.acquire("key-0", now: start.addingTimeInterval(101)) == .allowed)
+    }
+
+    @Test func expiredWindowsAreSwept() {
+        let limiter = InMemoryRateLimiter(RateLimit(1, per: 10))
+        for index in 0..<500 { _ = limiter.acquire("k\(index)", now: start) }
+        #expect(limiter.trackedKeys == 500)
+        _ = limiter.acquire("later", now: start.addingTimeInterval(11))
+        #expect(limiter.trackedKeys == 1)
+    }
+
+    @Test func concurrentAcquiresNeverExceedTheLimit() async {
+        let limiter = InMemoryRateLimiter(RateLimit(7, per: 60))
+        let start = self.start
+        let allowed = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<200 { group.addTask { limiter.acquire("k", now: start) == .allowed } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(allowed == 7)
+    }
+}
+
+@Suite struct ClientAddressTests {
+    @Test(arguments: [
+        ("203.0.113.9", "203.0.113.9"), (" 203.0.113.9 ", "203.0.113.9"), ("203.0.113.9:5678", "203.0.113.9"),
+        ("2001:DB8::1", "2001:db8::1"), ("[2001:db8::1]:443", "2001:db8::1"), ("::ffff:192.0.2.1", "192.0.2.1"),
+        ("::1", "::1"),
+    ])
+    func addressesParseToTheirCanonicalForm(text: String, canonical: String) {
+        #expect(IPAddress(text)?.description == canonical)
+    }
+
+    @Test(arguments: ["", "unknown", "999.1.1.1", "1.2.3", "example.com", "1.2.3.4.5", "::g", "<script>", String(repeating: "1", count: 100)])
+    func nonAddressesDoNotParse(text: String) {
+        #expect(IPAddress(text) == nil)
+    }
+
+    @Test func rateLimitKeysGroupIPv6ByNetwork() {
+        #expect(IPAddress.rateLimitKey("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64")
+        #expect(IPAddress.rateLimitKey("2001:db8:1:2:bbbb::7") == "2001:db8:1:2::/64")
+        #expect(IPAddress.rateLimitKey("2001:db8:1:3::1") == "2001:db8:1:3::/64")
+        #expect(IPAddress.rateLimitKey("192.0.2.1") == "192.0.2.1")
+        #expect(IPAddress.rateLimitKey("::ffff:192.0.2.1") == "192.0.2.1")
+        #expect(IPAddress.rateLimitKey(nil) == "unknown")
+    }
+
+    @Test func forwardedForIsIgnoredUnlessTheProxyIsTrusted() {
+        let headers: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "1.1.1.1, 2.2.2.2"]
+        #expect(ClientAddressResolver(trustProxy: false).clientAddress(headers: headers, peer: "10.0.0.1") == "10.0.0.1")
+        #expect(ClientAddressResolver(trustProxy: true).clientAddress(headers: headers, peer: "10.0.0.1") == "2.2.2.2")
+    }
+
+    @Test func theLastForwardedAddressWinsAcrossHeaderLines() {
+        var headers = HTTPFields()
+        headers.append(HTTPField(name: HTTPField.Name("X-Forwarded-For")!, value: "6.6.6.6"))
+        headers.append(HTTPField(name: HTTPField.Name("X-Forwarded-For")!, value: "7.7.7.7 , 198.51.100.4"))
+        let resolver = ClientAddressResolver(trustProxy: true)
+        #expect(resolver.clientAddress(headers: headers, peer: "10.0.0.1") == "198.51.100.4")
+        #expect(resolver.clientAddress(headers: [:], peer: "10.0.0.1") == "10.0.0.1")
+        let garbage: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "1.1.1.1, not-an-ip"]
+        #expect(resolver.clientAddress(headers: garbage, peer: "10.0.0.1") == "10.0.0.1")
+    }
+}
+
+@Suite struct CORSOriginTests {
+    @Test(arguments: [
+        ("https://app.example.com", "https://app.example.com"), ("HTTPS://App.Example.com/", "https://app.example.com"),
+        ("http://localhost:3000", "http://localhost:3000"), ("https://a.example:443", "https://a.example"),
+        ("http://a.example:80", "http://a.example"), ("http://[::1]:8080", "http://[::1]:8080"),
+    ])
+    func originsNormalize(text: String, expected: String) {
+        #expect(CORSOrigin.normalize(text) == expected)
+    }
+
+    @Test(arguments: ["*", "null", "app.example.com", "ftp://a.example", "https://", "https://a.example/path", "https://a.example?x=1",
+                      "https://user@a.example", "https://a.example:0", "https://a.example:99999", "https://a b.example", "https://.example"])
+    func nonOriginsAreRefused(text: String) {
+        #expect(CORSOrigin.normalize(text) == nil)
+    }
+}
+
+@Suite struct JSONDuplicateKeyTests {
+    @Test(arguments: [
+        #"{"role":"user","role":"admin"}"#, #"{"role":"user","\u0072ole":"admin"}"#, #"{"a":{"b":1,"b":2}}"#,
+        #"{"a":[{"x":1},{"y":1,"y":2}]}"#, #"{"a":1,"b":"a","a":2}"#,
+    ])
+    func duplicatesAreFound(json: String) {
+        #expect(JSONDuplicateKeys.exist(in: Array(json.utf8)))
+    }
+
+    @Test(arguments: [
+        #"{"role":"user","name":"role"}"#, #"{"a":{"a":1},"b":{"a":2}}"#, #"[{"a":1},{"a":2}]"#, #"{"a\"b":1,"a":2}"#,
+        #"{"a":"{\"a\":1,\"a\":2}"}"#, "[]", "{}", #""a""#,
+    ])
+    func distinctKeysPass(json: String) {
+        #expect(!JSONDuplicateKeys.exist(in: Array(json.utf8)))
+    }
+}
