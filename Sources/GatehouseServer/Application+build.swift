@@ -34,6 +34,8 @@ func buildApplication(
     var routes = RouteTable()
     routes.add(.get, "/health")
     controller.record(in: &routes, basePath: "/api/v1")
+    // CORS outermost, so that the error middleware's responses carry its headers too.
+    router.add(middleware: CORSAllowlistMiddleware(origins: configuration.corsOrigins, routes: routes))
     router.add(middleware: GatehouseErrorMiddleware(routes: routes))
     router.get("health") { _, _ in HealthResponse(status: "ok") }
     controller.addRoutes(to: router.group("api/v1"))

@@ -52,6 +52,9 @@ struct EnvironmentLoader {
         let reuse = check { () throws(ConfigurationError) in try duration("REFRESH_REUSE_INTERVAL", default: 10, allowZero: true) }
         let cost = check { () throws(ConfigurationError) in try bcryptCost(production: production) }
         let logLevel = check { () throws(ConfigurationError) in try level() }
+        let limits = check { () throws(ConfigurationError) in try rateLimits() }
+        let trustProxy = check { () throws(ConfigurationError) in try boolean("TRUST_PROXY", default: false) }
+        let corsOrigins = check { () throws(ConfigurationError) in try origins() }
         let issuer = variables["JWT_ISSUER"] ?? "gatehouse"
         let audience = variables["JWT_AUDIENCE"]
 
@@ -68,7 +71,9 @@ struct EnvironmentLoader {
         if let accessSecret, accessSecret == refreshSecret {
             errors.append(ConfigurationError("JWT_REFRESH_SECRET", "must differ from JWT_ACCESS_SECRET"))
         }
-        guard errors.isEmpty, let port, let database, let accessTTL, let refreshTTL, let reuse, let cost, let logLevel else {
+        guard errors.isEmpty, let port, let database, let accessTTL, let refreshTTL, let reuse, let cost, let logLevel,
+              let limits, let trustProxy, let corsOrigins
+        else {
             throw ConfigurationErrors(errors: errors)
         }
         if accessSecret == nil { accessSecret = SecretGenerator.hex(); generated = true }
@@ -77,10 +82,11 @@ struct EnvironmentLoader {
         let gatehouse = GatehouseConfiguration(
             environment: environment, accessSecret: accessSecret!, refreshSecret: refreshSecret!,
             accessTokenTTL: accessTTL, refreshTokenTTL: refreshTTL, issuer: issuer, audience: audience,
-            bcryptCost: cost, refreshReuseInterval: reuse
+            bcryptCost: cost, refreshReuseInterval: reuse, rateLimits: limits, trustProxy: trustProxy
         )
         return ServerConfiguration(
-            gatehouse: gatehouse, host: host, port: port, database: database, logLevel: logLevel, generatedSecrets: generated
+            gatehouse: gatehouse, host: host, port: port, database: database, logLevel: logLevel,
+            corsOrigins: corsOrigins, generatedSecrets: generated
         )
     }
 
@@ -107,6 +113,50 @@ struct EnvironmentLoader {
             throw ConfigurationError(name, "must be a duration\(floor) such as 900, 900s, 15m, 12h or 7d")
         }
         return seconds
+    }
+
+    private func rateLimit(_ name: String, default value: RateLimit) throws(ConfigurationError) -> RateLimit? {
+        guard let raw = variables[name] else { return value }
+        if raw.lowercased() == "off" { return nil }
+        guard let limit = RateLimit(parsing: raw) else {
+            throw ConfigurationError(name, "must be N/DURATION (such as 10/1m, N from 1 to 1000000) or off")
+        }
+        return limit
+    }
+
+    private func rateLimits() throws(ConfigurationError) -> RateLimits {
+        let defaults = RateLimits()
+        return RateLimits(
+            login: try rateLimit("RATE_LIMIT_LOGIN", default: defaults.login!),
+            register: try rateLimit("RATE_LIMIT_REGISTER", default: defaults.register!),
+            refresh: try rateLimit("RATE_LIMIT_REFRESH", default: defaults.refresh!),
+            loginFailuresPerAccount: try rateLimit("LOGIN_FAILURES_PER_ACCOUNT", default: defaults.loginFailuresPerAccount!)
+        )
+    }
+
+    private func boolean(_ name: String, default value: Bool) throws(ConfigurationError) -> Bool {
+        guard let raw = variables[name] else { return value }
+        switch raw.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw ConfigurationError(name, "must be true or false")
+        }
+    }
+
+    private func origins() throws(ConfigurationError) -> [String] {
+        guard let raw = variables["CORS_ORIGINS"] else { return [] }
+        var origins: [String] = []
+        for entry in raw.split(separator: ",") {
+            let trimmed = entry.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            guard let origin = CORSOrigin.normalize(trimmed) else {
+                throw ConfigurationError(
+                    "CORS_ORIGINS", "must be a comma-separated list of origins such as https://app.example.com (scheme, host and optional port only)"
+                )
+            }
+            if !origins.contains(origin) { origins.append(origin) }
+        }
+        return origins
     }
 
     private func bcryptCost(production: Bool) throws(ConfigurationError) -> Int {

@@ -14,23 +14,27 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     var database: DatabaseLocation
     /// Log level.
     public var logLevel: Logger.Level
+    /// Origins allowed cross-origin access with credentials (`CORS_ORIGINS`); empty: none.
+    public var corsOrigins: [String]
     /// Whether the secrets were generated for this process (development without secrets).
     public var generatedSecrets: Bool
 
     init(
         gatehouse: GatehouseConfiguration, host: String = "127.0.0.1", port: Int = 8080,
-        database: DatabaseLocation = .sqliteMemory, logLevel: Logger.Level = .info, generatedSecrets: Bool = false
+        database: DatabaseLocation = .sqliteMemory, logLevel: Logger.Level = .info,
+        corsOrigins: [String] = [], generatedSecrets: Bool = false
     ) {
         self.gatehouse = gatehouse
         self.host = host
         self.port = port
         self.database = database
         self.logLevel = logLevel
+        self.corsOrigins = corsOrigins
         self.generatedSecrets = generatedSecrets
     }
 
     public var description: String {
-        "ServerConfiguration(host: \(host), port: \(port), database: \(database.redacted), logLevel: \(logLevel), \(gatehouse))"
+        "ServerConfiguration(host: \(host), port: \(port), database: \(database.redacted), logLevel: \(logLevel), corsOrigins: \(corsOrigins), \(gatehouse))"
     }
 }
 

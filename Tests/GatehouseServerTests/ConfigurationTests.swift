@@ -40,6 +40,27 @@ import Testing
         #expect(settings.refreshReuseInterval == 10)
         #expect(settings.clockSkew == 30)
         #expect(settings.secureCookies == false)
+        #expect(settings.rateLimits == RateLimits(
+            login: RateLimit(10, per: 60), register: RateLimit(20, per: 3_600), refresh: RateLimit(60, per: 60),
+            loginFailuresPerAccount: RateLimit(5, per: 900)
+        ))
+        #expect(settings.trustProxy == false)
+        #expect(configuration.corsOrigins == [])
+    }
+
+    @Test func abuseSettingsAreRead() throws {
+        let configuration = try load([
+            "RATE_LIMIT_LOGIN": "3/2s", "RATE_LIMIT_REGISTER": "off", "RATE_LIMIT_REFRESH": "100/1h",
+            "LOGIN_FAILURES_PER_ACCOUNT": "OFF", "TRUST_PROXY": "true",
+            "CORS_ORIGINS": "https://app.example.com, http://localhost:3000/,,https://APP.example.com",
+        ])
+        let settings = configuration.gatehouse
+        #expect(settings.rateLimits == RateLimits(
+            login: RateLimit(3, per: 2), register: nil, refresh: RateLimit(100, per: 3_600), loginFailuresPerAccount: nil
+        ))
+        #expect(settings.trustProxy)
+        #expect(configuration.corsOrigins == ["https://app.example.com", "http://localhost:3000"])
+        #expect(try load(["TRUST_PROXY": "FALSE"]).gatehouse.trustProxy == false)
     }
 
     @Test func everyVariableIsRead() throws {
@@ -106,6 +127,14 @@ import Testing
         (["APP_ENV": "production", "JWT_REFRESH_SECRET": refresh], "JWT_ACCESS_SECRET", refresh),
         (["APP_ENV": "production", "JWT_ACCESS_SECRET": access], "JWT_REFRESH_SECRET", access),
         (["LOG_LEVEL": "verbose"], "LOG_LEVEL", nil),
+        (["RATE_LIMIT_LOGIN": "10"], "RATE_LIMIT_LOGIN", nil),
+        (["RATE_LIMIT_LOGIN": "0/1m"], "RATE_LIMIT_LOGIN", nil),
+        (["RATE_LIMIT_REGISTER": "20/1y"], "RATE_LIMIT_REGISTER", nil),
+        (["RATE_LIMIT_REFRESH": "disabled"], "RATE_LIMIT_REFRESH", nil),
+        (["LOGIN_FAILURES_PER_ACCOUNT": "5/0s"], "LOGIN_FAILURES_PER_ACCOUNT", nil),
+        (["TRUST_PROXY": "yes please"], "TRUST_PROXY", nil),
+        (["CORS_ORIGINS": "*"], "CORS_ORIGINS", nil),
+        (["CORS_ORIGINS": "https://ok.example, https://bad.example/path"], "CORS_ORIGINS", nil),
     ]
 
     @Test(arguments: invalid)

@@ -6,6 +6,7 @@ import Gatehouse
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import SQLKit
 import NIOCore
 import Synchronization
 import Testing
@@ -49,7 +50,9 @@ enum TestServer {
         audience: String? = nil,
         reuseInterval: Int = 10,
         accessTTL: Int = 900,
-        refreshTTL: Int = 7 * 86_400
+        refreshTTL: Int = 7 * 86_400,
+        rateLimits: RateLimits = .off,
+        trustProxy: Bool = false
     ) -> GatehouseConfiguration {
         GatehouseConfiguration(
             environment: environment,
@@ -59,17 +62,21 @@ enum TestServer {
             refreshTokenTTL: refreshTTL,
             audience: audience,
             bcryptCost: 4,
-            refreshReuseInterval: reuseInterval
+            refreshReuseInterval: reuseInterval,
+            rateLimits: rateLimits,
+            trustProxy: trustProxy
         )
     }
 
     /// Builds the application exactly as `gatehouse serve` does, on a fresh SQLite file,
     /// and runs `body` against it through the router test framework (or a real socket
-    /// with `.live`).
+    /// with `.live`). Rate limits are off unless `settings` turns them on; `clock: nil`
+    /// runs on the real clock.
     static func withApp<T: Sendable>(
         _ settings: GatehouseConfiguration = settings(),
         database: TemporaryDatabase? = nil,
-        clock: TestClock = TestClock(),
+        clock: TestClock? = TestClock(),
+        corsOrigins: [String] = [],
         logger: Logger? = nil,
         logLevel: Logger.Level = .info,
         setup: TestingSetup = .router,
@@ -78,9 +85,15 @@ enum TestServer {
         let temporary = database ?? TemporaryDatabase()
         defer { if database == nil { temporary.remove() } }
         let configuration = ServerConfiguration(
-            gatehouse: settings, port: 0, database: .sqliteFile(temporary.path), logLevel: logLevel
+            gatehouse: settings, port: 0, database: .sqliteFile(temporary.path), logLevel: logLevel, corsOrigins: corsOrigins
         )
-        let app = try await buildApplication(configuration, logger: logger, now: { clock.now })
+        let now: @Sendable () -> Date
+        if let clock {
+            now = { clock.now }
+        } else {
+            now = { Date() }
+        }
+        let app = try await buildApplication(configuration, logger: logger, now: now)
         return try await app.test(setup) { client in try await body(client) }
     }
 }
@@ -93,6 +106,29 @@ func makeService(
 ) async throws -> (service: AuthService, databases: Databases) {
     let databases = try await DatabaseSetup.openMigrated(.sqliteFile(database.path), logger: logger)
     return (await AuthService.fluent(configuration: settings, databases: databases, hasher: hasher), databases)
+}
+
+/// The single integer a `SELECT COUNT(*) AS n …` query answers, on a connection of its own.
+func count(_ query: String, in database: TemporaryDatabase) async throws -> Int {
+    struct Count: Decodable { let n: Int }
+    let databases = DatabaseSetup.open(.sqliteFile(database.path))
+    do {
+        guard let sql = databases.database(logger: Logger(label: "test"), on: databases.eventLoopGroup.any()) as? any SQLDatabase else {
+            throw CancellationError()
+        }
+        let value = try await sql.raw(SQLQueryString(query)).first(decoding: Count.self)?.n ?? -1
+        await databases.shutdownAsync()
+        return value
+    } catch {
+        await databases.shutdownAsync()
+        throw error
+    }
+}
+
+/// How many users and sessions a database holds (garbage must write neither).
+func rowCounts(_ database: TemporaryDatabase) async throws -> (users: Int, sessions: Int) {
+    (try await count("SELECT COUNT(*) AS n FROM gatehouse_users", in: database),
+     try await count("SELECT COUNT(*) AS n FROM gatehouse_sessions", in: database))
 }
 
 /// A response with helpers to read what the tests check.
