@@ -16,7 +16,7 @@ struct Serve: AsyncParsableCommand {
         if configuration.generatedSecrets {
             logger.warning("JWT secrets not configured: generated random secrets for this process; tokens will not survive a restart")
         }
-        let app = try await buildApplication(configuration, logger: logger)
+        let app = try await exitingOnDatabaseFailure(configuration) { try await buildApplication(configuration, logger: logger) }
         try await app.runService()
     }
 }
@@ -28,7 +28,7 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let configuration = try EnvironmentLoader.loadOrExit(requireSecrets: false)
         let logger = makeLogger(level: configuration.logLevel)
-        let databases = try await DatabaseSetup.openMigrated(configuration.database, logger: logger)
+        let databases = try await exitingOnDatabaseFailure(configuration) { try await configuration.openDatabase(logger: logger) }
         await databases.shutdownAsync()
         print("Migrations are up to date.")
     }
@@ -40,5 +40,17 @@ struct Secret: ParsableCommand {
 
     func run() {
         print(SecretGenerator.hex(bytes: 64))
+    }
+}
+
+/// Runs a start-up step that opens the database; if it fails, says so in one line
+/// (the location without its password, and the kind of failure) and exits 1.
+func exitingOnDatabaseFailure<T>(_ configuration: ServerConfiguration, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        let what = DatabaseFailure.isUnavailable(error) ? "cannot reach the database" : "cannot set up the database"
+        printError("gatehouse: \(what) at \(configuration.database.redacted) (\(type(of: error)))")
+        throw ExitCode(1)
     }
 }

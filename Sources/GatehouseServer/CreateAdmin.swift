@@ -38,7 +38,7 @@ struct CreateAdmin: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
-        let databases = try await DatabaseSetup.openMigrated(configuration.database, logger: logger)
+        let databases = try await exitingOnDatabaseFailure(configuration) { try await configuration.openDatabase(logger: logger) }
         do {
             let service = await AuthService.fluent(configuration: configuration.gatehouse, databases: databases)
             let user = try await service.createUser(registration, role: .admin, logger: logger)

@@ -1,30 +1,72 @@
 import FluentKit
+import FluentPostgresDriver
 import FluentSQLiteDriver
+import Foundation
 import GatehouseFluent
 import Logging
+import NIOCore
 import NIOPosix
+import NIOSSL
 import SQLKit
 
 /// Opens the configured database and brings its schema up to date.
 enum DatabaseSetup {
     /// A `Databases` with the configured database as default. SQLite runs its calls on
-    /// `NIOThreadPool.singleton`, never on the bcrypt pool.
-    static func open(_ location: DatabaseLocation) -> Databases {
-        let databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
+    /// `NIOThreadPool.singleton`, never on the bcrypt pool. PostgreSQL gets a pool of at
+    /// most `poolSize` connections, spread over the event loops, and waits at most
+    /// `timeout` seconds to connect or for a free connection.
+    static func open(_ location: DatabaseLocation, poolSize: Int = ServerConfiguration.defaultPoolSize, timeout: Int = 5) throws -> Databases {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let databases = Databases(threadPool: .singleton, on: group)
         // SQL logging stays off at every level: it prints bound values, and those include
-        // password hashes.
+        // password hashes. (PostgreSQL's factory needs a level: `.trace`, below the `.info`
+        // floor of every logger Fluent is handed.)
         switch location {
         case .sqliteFile(let path):
             databases.use(.sqlite(.file(path), sqlLogLevel: nil), as: .sqlite)
         case .sqliteMemory:
             databases.use(.sqlite(.memory, sqlLogLevel: nil), as: .sqlite)
+        case .postgres(let postgres):
+            let loops = max(1, NIOSingletons.groupLoopCountSuggestion)
+            var configuration = SQLPostgresConfiguration(
+                hostname: postgres.host, port: postgres.port, username: postgres.username, password: postgres.password,
+                database: postgres.database, tls: try tls(postgres.sslMode)
+            )
+            configuration.coreConfiguration.options.connectTimeout = .seconds(Int64(timeout))
+            configuration.searchPath = postgres.schema.map { [$0] }
+            databases.use(
+                .postgres(
+                    configuration: configuration,
+                    maxConnectionsPerEventLoop: max(1, (poolSize + loops - 1) / loops),
+                    connectionPoolTimeout: .seconds(Int64(timeout)),
+                    sqlLogLevel: .trace
+                ),
+                as: .psql
+            )
         }
         return databases
     }
 
+    static func tls(_ mode: PostgresLocation.SSLMode) throws -> PostgresConnection.Configuration.TLS {
+        switch mode {
+        case .disable:
+            return .disable
+        case .prefer, .require:
+            // libpq's prefer/require encrypt without verifying the certificate.
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .none
+            let context = try NIOSSLContext(configuration: tls)
+            return mode == .prefer ? .prefer(context) : .require(context)
+        case .verifyFull:
+            return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+    }
+
     /// Opens the database and migrates it; on failure the database is shut down again.
-    static func openMigrated(_ location: DatabaseLocation, logger: Logger) async throws -> Databases {
-        let databases = open(location)
+    static func openMigrated(
+        _ location: DatabaseLocation, poolSize: Int = ServerConfiguration.defaultPoolSize, timeout: Int = 5, logger: Logger
+    ) async throws -> Databases {
+        let databases = try open(location, poolSize: poolSize, timeout: timeout)
         do {
             try await migrate(databases, location: location, logger: logger)
         } catch {
@@ -35,18 +77,42 @@ enum DatabaseSetup {
     }
 
     /// Runs every pending migration. Idempotent: applied migrations are recorded.
+    ///
+    /// Instances of a fleet may start together; if two migrate at once on PostgreSQL one
+    /// of them fails on the other's table, so a failed attempt is retried (and then finds
+    /// the work done).
     static func migrate(_ databases: Databases, location: DatabaseLocation, logger: Logger) async throws {
         let logger = FluentDatabaseProvider.quiet(logger)
         let eventLoop = databases.eventLoopGroup.any()
-        if case .sqliteFile = location,
-           let sql = databases.database(logger: logger, on: eventLoop) as? any SQLDatabase {
+        let sql = databases.database(logger: logger, on: eventLoop) as? any SQLDatabase
+        switch location {
+        case .sqliteFile:
             // WAL lets readers proceed during a write; it is a property of the file, kept across restarts.
-            try await sql.raw("PRAGMA journal_mode=WAL").run()
+            try await sql?.raw("PRAGMA journal_mode=WAL").run()
+        case .postgres(let postgres):
+            if let schema = postgres.schema {
+                // The name was checked to be a plain identifier when the URL was parsed.
+                try await retrying { try await sql?.raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: schema)").run() }
+            }
+        case .sqliteMemory:
+            break
         }
         let migrations = Migrations()
         migrations.add(GatehouseMigrations.all)
-        let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
-        try await migrator.setupIfNeeded().get()
-        try await migrator.prepareBatch().get()
+        try await retrying {
+            let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
+            try await migrator.setupIfNeeded().get()
+            try await migrator.prepareBatch().get()
+        }
+    }
+
+    private static func retrying(_ body: () async throws -> Void) async throws {
+        for attempt in 1... {
+            do {
+                return try await body()
+            } catch where attempt < 3 {
+                try await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
     }
 }

@@ -47,6 +47,10 @@ struct EnvironmentLoader {
         let database = check { () throws(ConfigurationError) in
             try DatabaseLocation.parse(variables["DATABASE_URL"] ?? "sqlite://gatehouse.sqlite")
         }
+        let poolSize = check { () throws(ConfigurationError) in
+            try integer("DATABASE_POOL_SIZE", default: ServerConfiguration.defaultPoolSize, in: 1...1_000)
+        }
+        let databaseTimeout = check { () throws(ConfigurationError) in try databaseTimeoutSeconds() }
         let accessTTL = check { () throws(ConfigurationError) in try duration("JWT_ACCESS_TTL", default: 15 * 60, allowZero: false) }
         let refreshTTL = check { () throws(ConfigurationError) in try duration("JWT_REFRESH_TTL", default: 7 * 86_400, allowZero: false) }
         let reuse = check { () throws(ConfigurationError) in try duration("REFRESH_REUSE_INTERVAL", default: 10, allowZero: true) }
@@ -72,7 +76,7 @@ struct EnvironmentLoader {
             errors.append(ConfigurationError("JWT_REFRESH_SECRET", "must differ from JWT_ACCESS_SECRET"))
         }
         guard errors.isEmpty, let port, let database, let accessTTL, let refreshTTL, let reuse, let cost, let logLevel,
-              let limits, let trustProxy, let corsOrigins
+              let limits, let trustProxy, let corsOrigins, let poolSize, let databaseTimeout
         else {
             throw ConfigurationErrors(errors: errors)
         }
@@ -85,7 +89,8 @@ struct EnvironmentLoader {
             bcryptCost: cost, refreshReuseInterval: reuse, rateLimits: limits, trustProxy: trustProxy
         )
         return ServerConfiguration(
-            gatehouse: gatehouse, host: host, port: port, database: database, logLevel: logLevel,
+            gatehouse: gatehouse, host: host, port: port, database: database, databasePoolSize: poolSize,
+            databaseTimeout: databaseTimeout, logLevel: logLevel,
             corsOrigins: corsOrigins, generatedSecrets: generated
         )
     }
@@ -111,6 +116,14 @@ struct EnvironmentLoader {
         guard let seconds = TimeSpan.seconds(from: raw), allowZero || seconds > 0 else {
             let floor = allowZero ? "" : " greater than zero"
             throw ConfigurationError(name, "must be a duration\(floor) such as 900, 900s, 15m, 12h or 7d")
+        }
+        return seconds
+    }
+
+    private func databaseTimeoutSeconds() throws(ConfigurationError) -> Int {
+        guard let raw = variables["DATABASE_TIMEOUT"] else { return 5 }
+        guard let seconds = TimeSpan.seconds(from: raw), (1...300).contains(seconds) else {
+            throw ConfigurationError("DATABASE_TIMEOUT", "must be a duration from 1s to 5m, such as 5s")
         }
         return seconds
     }

@@ -1,3 +1,5 @@
+import FluentKit
+import Foundation
 import Gatehouse
 import Logging
 
@@ -12,6 +14,10 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var port: Int
     /// Where the data lives.
     var database: DatabaseLocation
+    /// Most connections to PostgreSQL this process opens (`DATABASE_POOL_SIZE`).
+    public var databasePoolSize: Int
+    /// Seconds to wait for a database connection before answering 503 (`DATABASE_TIMEOUT`).
+    public var databaseTimeout: Int
     /// Log level.
     public var logLevel: Logger.Level
     /// Origins allowed cross-origin access with credentials (`CORS_ORIGINS`); empty: none.
@@ -21,28 +27,34 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     init(
         gatehouse: GatehouseConfiguration, host: String = "127.0.0.1", port: Int = 8080,
-        database: DatabaseLocation = .sqliteMemory, logLevel: Logger.Level = .info,
-        corsOrigins: [String] = [], generatedSecrets: Bool = false
+        database: DatabaseLocation = .sqliteMemory, databasePoolSize: Int = ServerConfiguration.defaultPoolSize,
+        databaseTimeout: Int = 5, logLevel: Logger.Level = .info, corsOrigins: [String] = [], generatedSecrets: Bool = false
     ) {
         self.gatehouse = gatehouse
         self.host = host
         self.port = port
         self.database = database
+        self.databasePoolSize = databasePoolSize
+        self.databaseTimeout = databaseTimeout
         self.logLevel = logLevel
         self.corsOrigins = corsOrigins
         self.generatedSecrets = generatedSecrets
     }
 
+    /// Four connections per core: enough to keep the cores busy while some queries wait
+    /// on disk or locks, small enough that a dozen instances fit PostgreSQL's default
+    /// `max_connections` of 100.
+    public static let defaultPoolSize = 4 * max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     public var description: String {
-        "ServerConfiguration(host: \(host), port: \(port), database: \(database.redacted), logLevel: \(logLevel), corsOrigins: \(corsOrigins), \(gatehouse))"
+        "ServerConfiguration(host: \(host), port: \(port), database: \(database.redacted), "
+            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, logLevel: \(logLevel), corsOrigins: \(corsOrigins), \(gatehouse))"
     }
 }
 
-extension DatabaseLocation {
-    var redacted: String {
-        switch self {
-        case .sqliteFile(let path): "sqlite://\(path)"
-        case .sqliteMemory: "sqlite::memory:"
-        }
+extension ServerConfiguration {
+    /// Opens and migrates the configured database with the configured pool and timeout.
+    func openDatabase(logger: Logger) async throws -> Databases {
+        try await DatabaseSetup.openMigrated(database, poolSize: databasePoolSize, timeout: databaseTimeout, logger: logger)
     }
 }

@@ -77,11 +77,20 @@ import Darwin
         #expect(result.stderr.contains("JWT_REFRESH_SECRET is required when APP_ENV=production"))
     }
 
-    @Test func postgresURLExitsTwoWithoutThePassword() throws {
-        let result = try runGatehouse(["serve"], environment: ["DATABASE_URL": "postgres://app:s3cr3t-pw@localhost:5432/app"])
+    @Test func badPostgresURLExitsTwoWithoutThePassword() throws {
+        let result = try runGatehouse(["serve"], environment: ["DATABASE_URL": "postgres://app:s3cr3t-pw@localhost:5432/app?sslmode=sometimes"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("DATABASE_URL"))
-        #expect(result.stderr.contains("PostgreSQL support is not available yet"))
+        #expect(result.stderr.contains("DATABASE_URL sslmode must be disable, prefer, require or verify-full"))
+        #expect(!result.stderr.contains("s3cr3t-pw"))
+    }
+
+    @Test func unreachablePostgresExitsOneWithoutThePassword() throws {
+        let port = try freePort()
+        let result = try runGatehouse(["migrate"], environment: [
+            "DATABASE_URL": "postgres://app:s3cr3t-pw@127.0.0.1:\(port)/app?sslmode=disable", "DATABASE_TIMEOUT": "2s",
+        ])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("gatehouse: cannot reach the database at postgres://app:<redacted>@127.0.0.1:\(port)/app"))
         #expect(!result.stderr.contains("s3cr3t-pw"))
     }
 
@@ -103,7 +112,7 @@ import Darwin
         let database = TemporaryDatabase()
         defer { database.remove() }
         for _ in 0..<2 {
-            let result = try runGatehouse(["migrate"], environment: ["DATABASE_URL": "sqlite://\(database.path)"])
+            let result = try runGatehouse(["migrate"], environment: ["DATABASE_URL": database.url])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("Migrations are up to date."))
         }
@@ -112,7 +121,7 @@ import Darwin
     @Test func createAdminReadsThePasswordFromStandardInput() async throws {
         let database = TemporaryDatabase()
         defer { database.remove() }
-        let environment = ["DATABASE_URL": "sqlite://\(database.path)", "BCRYPT_COST": "4"]
+        let environment = ["DATABASE_URL": database.url, "BCRYPT_COST": "4"]
         let created = try runGatehouse(
             ["create-admin", "--email", "Root@Example.com", "--name", "Root"], environment: environment, stdin: "admin-password-1\n"
         )

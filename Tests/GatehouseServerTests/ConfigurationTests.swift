@@ -87,6 +87,39 @@ import Testing
         #expect(settings.refreshSecret == Self.refresh)
     }
 
+    @Test(arguments: [
+        ("postgres://app:pw@db.example.com:6543/gate", PostgresLocation(
+            host: "db.example.com", port: 6543, username: "app", password: "pw", database: "gate", sslMode: .prefer, schema: nil
+        )),
+        ("postgresql://app@localhost/gate?sslmode=disable", PostgresLocation(
+            host: "localhost", port: 5432, username: "app", password: nil, database: "gate", sslMode: .disable, schema: nil
+        )),
+        ("postgres://app:p%40ss%3Aword@10.0.0.5/gate?sslmode=require&schema=auth", PostgresLocation(
+            host: "10.0.0.5", port: 5432, username: "app", password: "p@ss:word", database: "gate", sslMode: .require, schema: "auth"
+        )),
+        ("postgres://app:pw@db/gate?sslmode=verify-full", PostgresLocation(
+            host: "db", port: 5432, username: "app", password: "pw", database: "gate", sslMode: .verifyFull, schema: nil
+        )),
+    ])
+    func postgresURLsParse(url: String, expected: PostgresLocation) throws {
+        #expect(try DatabaseLocation.parse(url) == .postgres(expected))
+    }
+
+    @Test func poolAndTimeoutAreRead() throws {
+        let configuration = try load(["DATABASE_POOL_SIZE": "3", "DATABASE_TIMEOUT": "2s"])
+        #expect(configuration.databasePoolSize == 3)
+        #expect(configuration.databaseTimeout == 2)
+        let defaults = try load([:])
+        #expect(defaults.databasePoolSize == ServerConfiguration.defaultPoolSize)
+        #expect(defaults.databaseTimeout == 5)
+    }
+
+    @Test func theDescriptionNeverShowsTheDatabasePassword() throws {
+        let configuration = try load(["DATABASE_URL": "postgres://app:hunter2hunter2@db/app"])
+        #expect(!configuration.description.contains("hunter2hunter2"))
+        #expect(configuration.description.contains("postgres://app:<redacted>@db:5432/app"))
+    }
+
     @Test func realEnvironmentWinsOverDotEnv() throws {
         let configuration = try load(
             ["PORT": "7000", "JWT_ACCESS_SECRET": Self.access, "JWT_REFRESH_SECRET": Self.refresh],
@@ -110,7 +143,16 @@ import Testing
         (["PORT": "70000"], "PORT", nil),
         (["PORT": "-1"], "PORT", nil),
         (["DATABASE_URL": "mysql://root:hunter2hunter2@db/app"], "DATABASE_URL", "hunter2hunter2"),
-        (["DATABASE_URL": "postgres://app:hunter2hunter2@db:5432/app"], "DATABASE_URL", "hunter2hunter2"),
+        (["DATABASE_URL": "postgres://app:hunter2hunter2@db:5432/app?sslmode=maybe"], "DATABASE_URL", "hunter2hunter2"),
+        (["DATABASE_URL": "postgres://app:hunter2hunter2@db:5432"], "DATABASE_URL", "hunter2hunter2"),
+        (["DATABASE_URL": "postgres://:hunter2hunter2@db/app"], "DATABASE_URL", "hunter2hunter2"),
+        (["DATABASE_URL": "postgres://app:hunter2hunter2@db:99999/app"], "DATABASE_URL", "hunter2hunter2"),
+        (["DATABASE_URL": "postgres://app:hunter2hunter2@db/app?application_name=x"], "DATABASE_URL", "hunter2hunter2"),
+        (["DATABASE_URL": "postgres://app:hunter2hunter2@db/app?schema=Robert%27);DROP"], "DATABASE_URL", "hunter2hunter2"),
+        (["DATABASE_POOL_SIZE": "0"], "DATABASE_POOL_SIZE", nil),
+        (["DATABASE_POOL_SIZE": "many"], "DATABASE_POOL_SIZE", nil),
+        (["DATABASE_TIMEOUT": "0s"], "DATABASE_TIMEOUT", nil),
+        (["DATABASE_TIMEOUT": "1h"], "DATABASE_TIMEOUT", nil),
         (["DATABASE_URL": "sqlite://"], "DATABASE_URL", nil),
         (["JWT_ACCESS_SECRET": "short-secret-value"], "JWT_ACCESS_SECRET", "short-secret-value"),
         (["JWT_REFRESH_SECRET": "another-short-one"], "JWT_REFRESH_SECRET", "another-short-one"),
