@@ -33,4 +33,4 @@ extension FluentDatabaseProvider {
 }
 
 /// The database was used after shutdown.
-struct DatabaseUnavailable: Error {}
+public struct DatabaseUnavailable: Error {}

@@ -25,7 +25,7 @@ func buildApplication(
     var logger = logger ?? Logger(label: "gatehouse")
     logger.logLevel = configuration.logLevel
 
-    let databases = try await DatabaseSetup.openMigrated(configuration.database, logger: logger)
+    let databases = try await configuration.openDatabase(logger: logger)
     let settings = configuration.gatehouse
     let service = await AuthService.fluent(configuration: settings, databases: databases, now: now)
 
@@ -33,11 +33,18 @@ func buildApplication(
     let controller = AuthController<GatehouseContext>(service: service, configuration: settings)
     var routes = RouteTable()
     routes.add(.get, "/health")
+    routes.add(.get, "/health/ready")
     controller.record(in: &routes, basePath: "/api/v1")
     // CORS outermost, so that the error middleware's responses carry its headers too.
     router.add(middleware: CORSAllowlistMiddleware(origins: configuration.corsOrigins, routes: routes))
-    router.add(middleware: GatehouseErrorMiddleware(routes: routes))
+    router.add(middleware: GatehouseErrorMiddleware(routes: routes, unavailable: DatabaseFailure.isUnavailable))
+    // Liveness: the process answers. Readiness: and its database does too.
     router.get("health") { _, _ in HealthResponse(status: "ok") }
+    let timeout = configuration.databaseTimeout
+    router.get("health/ready") { _, context in
+        try await DatabaseFailure.ping(databases, timeout: timeout, logger: context.logger)
+        return HealthResponse(status: "ok")
+    }
     controller.addRoutes(to: router.group("api/v1"))
 
     var app = Application(

@@ -54,4 +54,6 @@ extension AppError {
     static let notFound = AppError(.notFound, "Not found")
     static let bodyTooLarge = AppError(.contentTooLarge, "Request body too large")
     static let internalError = AppError(.internalServerError, "Internal server error")
+    /// A dependency (the database) cannot be reached; the client may retry shortly.
+    public static let serviceUnavailable = AppError(.serviceUnavailable, "Service unavailable")
 }

@@ -9,16 +9,21 @@ import NIOCore
 /// - `AppError`: its status, message, field errors and headers.
 /// - Hummingbird's HTTP errors (404, 413, …): their status with a fixed message; a 404 for
 ///   a known path with another method becomes 405 with `Allow`.
+/// - Errors the `unavailable` classifier recognises (a database that cannot be reached):
+///   503 `Service unavailable`.
 /// - Anything else: 500 `Internal server error`; the detail goes to the log only.
 ///
 /// Every 401 carries `WWW-Authenticate: Bearer`; every response carries
 /// `X-Content-Type-Options: nosniff`. Add it to the router before any route.
 public struct GatehouseErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: RouteTable
+    let unavailable: @Sendable (any Error) -> Bool
 
-    /// Creates the middleware; `routes` lists what the application serves, for 405s.
-    public init(routes: RouteTable = RouteTable()) {
+    /// Creates the middleware; `routes` lists what the application serves, for 405s, and
+    /// `unavailable` says which errors mean a dependency is down (503, not 500).
+    public init(routes: RouteTable = RouteTable(), unavailable: @escaping @Sendable (any Error) -> Bool = { _ in false }) {
         self.routes = routes
+        self.unavailable = unavailable
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -53,6 +58,9 @@ public struct GatehouseErrorMiddleware<Context: RequestContext>: RouterMiddlewar
             case let status:
                 return AppError(status, status.reasonPhrase, headers: (error as? HTTPError)?.headers ?? [:])
             }
+        case let error where unavailable(error):
+            context.logger.warning("Dependency unavailable", metadata: ["error.type": "\(type(of: error))"])
+            return .serviceUnavailable
         default:
             // Internal detail stays in the log; the client sees a generic message.
             context.logger.error(
