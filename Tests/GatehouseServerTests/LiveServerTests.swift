@@ -37,7 +37,7 @@ import Testing
         }
 
         // What the session row recorded about the device, and the configured cost.
-        let databases = try await DatabaseSetup.openMigrated(.sqliteFile(database.path), logger: Logger(label: "test"))
+        let databases = try await DatabaseSetup.openMigrated(database.location, poolSize: 1, logger: Logger(label: "test"))
         let provider = FluentDatabaseProvider(databases: databases)
         let session = try await FluentSessionRepository(provider: provider)
             .find(id: try #require(UUID(uuidString: sessionID)), logger: Logger(label: "test"))

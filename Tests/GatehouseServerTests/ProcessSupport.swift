@@ -98,6 +98,9 @@ func rawHTTP(port: Int, request: String) -> String? {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
     }
     guard connected else { return nil }
+    // A server that hangs fails the test rather than the whole run.
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let bytes = Array(request.utf8)
     guard send(fd, bytes, bytes.count, 0) == bytes.count else { return nil }
     var response = [UInt8]()
@@ -108,4 +111,94 @@ func rawHTTP(port: Int, request: String) -> String? {
         response.append(contentsOf: buffer[0..<count])
     }
     return String(decoding: response, as: UTF8.self)
+}
+
+/// A parsed HTTP/1.1 answer from `exchange`.
+struct HTTPAnswer: Sendable {
+    let status: Int
+    let headers: [String: String]
+    let body: String
+
+    /// The `refreshToken` cookie it sets, if any.
+    var refreshCookie: String? {
+        guard let header = headers["set-cookie"], header.hasPrefix("refreshToken=") else { return nil }
+        return String(header.dropFirst("refreshToken=".count).prefix { $0 != ";" })
+    }
+
+    /// A string field of a JSON object body.
+    func string(_ key: String) -> String? {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?[key] as? String
+    }
+}
+
+/// One request to a server on 127.0.0.1 (header names lower-cased in the answer);
+/// nil when nothing listens.
+func exchange(
+    port: Int, _ method: String, _ path: String, headers: [String: String] = [:], json: String? = nil
+) -> HTTPAnswer? {
+    var lines = ["\(method) \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Connection: close"]
+    for (name, value) in headers { lines.append("\(name): \(value)") }
+    if let json {
+        lines.append("Content-Type: application/json")
+        lines.append("Content-Length: \(json.utf8.count)")
+    } else if method == "POST" {
+        lines.append("Content-Length: 0")
+    }
+    guard let raw = rawHTTP(port: port, request: lines.joined(separator: "\r\n") + "\r\n\r\n" + (json ?? "")),
+          let split = raw.range(of: "\r\n\r\n")
+    else { return nil }
+    let head = raw[..<split.lowerBound].components(separatedBy: "\r\n")
+    guard let statusLine = head.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    var fields: [String: String] = [:]
+    for line in head.dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return HTTPAnswer(status: status, headers: fields, body: String(raw[split.upperBound...]))
+}
+
+/// A `gatehouse serve` process on a port of its own, stopped with SIGTERM.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let directory = makeTemporaryDirectory()
+    let log: URL
+
+    /// Starts the server and waits until `/health` answers (at most 60 s).
+    init(environment: [String: String]) throws {
+        port = try freePort()
+        log = directory.appendingPathComponent("server.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = GatehouseBinary.url
+        process.arguments = ["serve"]
+        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "PORT": String(port)].merging(environment) { $1 }
+        process.currentDirectoryURL = directory
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while exchange(port: port, "GET", "/health")?.status != 200 {
+            guard process.isRunning, Date() < deadline else {
+                stop()
+                throw ServerProcessError(log: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+            }
+            usleep(50_000)
+        }
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+struct ServerProcessError: Error, CustomStringConvertible {
+    let log: String
+    var description: String { "gatehouse serve did not come up:\n\(log)" }
 }

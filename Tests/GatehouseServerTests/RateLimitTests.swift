@@ -230,7 +230,7 @@ import Testing
             let auth = try registered.decode(AuthResponse.self)
             return try #require(try payload(of: auth.accessToken)["sid"] as? String)
         }
-        let databases = try await DatabaseSetup.openMigrated(.sqliteFile(database.path), logger: Logger(label: "test"))
+        let databases = try await DatabaseSetup.openMigrated(database.location, poolSize: 1, logger: Logger(label: "test"))
         let session = try await FluentSessionRepository(provider: FluentDatabaseProvider(databases: databases))
             .find(id: try #require(UUID(uuidString: sessionID)), logger: Logger(label: "test"))
         await databases.shutdownAsync()

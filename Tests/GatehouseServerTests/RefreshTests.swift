@@ -132,19 +132,37 @@ func generation(of token: String) throws -> Int {
         try await TestServer.withApp { client in
             let (_, first) = try await client.registered(email: "mia@example.com")
             let responses = try await withThrowingTaskGroup(of: TestResponse.self) { group in
-                for _ in 0..<10 {
+                for _ in 0..<50 {
                     group.addTask { try await client.refresh(cookie: first) }
                 }
                 return try await group.reduce(into: [TestResponse]()) { $0.append($1) }
             }
-            #expect(responses.allSatisfy { $0.status == .ok })
+            #expect(responses.allSatisfy { $0.status == .ok }, "\(responses.map(\.status))")
             let cookies = responses.compactMap(\.refreshCookie)
-            #expect(cookies.count == 10)
+            #expect(cookies.count == 50)
             // One rotation: every answer carries generation 1, the one live token.
             #expect(try cookies.allSatisfy { try generation(of: $0) == 1 })
             #expect(Set(cookies).count == 1)
             let next = try #require(try await client.refresh(cookie: cookies[0]).refreshCookie)
             #expect(try generation(of: next) == 2)
+        }
+    }
+
+    /// Whichever wins, a logout racing a refresh leaves the session dead: neither the
+    /// presented token nor one the refresh may have handed out works afterwards.
+    @Test func aLogoutRacingARefreshLeavesTheSessionDead() async throws {
+        try await TestServer.withApp { client in
+            for round in 0..<10 {
+                let (auth, cookie) = try await client.registered(email: "racer\(round)@example.com")
+                async let logout = client.logout(bearer: auth.accessToken)
+                async let refresh = client.refresh(cookie: cookie)
+                let (loggedOut, refreshed) = try await (logout, refresh)
+                #expect(loggedOut.status == .noContent)
+                #expect(refreshed.status == .ok || refreshed.status == .unauthorized, "\(refreshed.text)")
+                for token in [cookie, refreshed.refreshCookie].compactMap({ $0 }) {
+                    expectError(try await client.refresh(cookie: token), .unauthorized, "Session expired, please log in again")
+                }
+            }
         }
     }
 

@@ -28,20 +28,85 @@ final class TestClock: Sendable {
     }
 }
 
-/// A fresh SQLite file per test, removed afterwards.
+/// A fresh database per test. SQLite by default (a file, removed afterwards); with
+/// `GATEHOUSE_TEST_DATABASE_URL` set to a PostgreSQL database, a fresh schema in it
+/// (left for the throwaway test cluster to take away), so the whole suite runs on
+/// either backend.
 struct TemporaryDatabase {
-    let path: String
+    /// The PostgreSQL database the suite runs against, if any.
+    static let postgresURL: String? = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    /// Whether this run is against PostgreSQL.
+    static var isPostgres: Bool { postgresURL != nil }
+
+    /// `DATABASE_URL` for this database.
+    let url: String
+    let location: DatabaseLocation
+    /// The SQLite file, when the backend is SQLite.
+    let path: String?
 
     init() {
-        path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("gatehouse-test-\(UUID().uuidString).sqlite").path
+        if let base = Self.postgresURL {
+            let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
+            path = nil
+        } else {
+            let file = FileManager.default.temporaryDirectory
+                .appendingPathComponent("gatehouse-test-\(UUID().uuidString).sqlite").path
+            url = "sqlite://" + file
+            path = file
+        }
+        location = try! DatabaseLocation.parse(url)
     }
 
     func remove() {
+        guard let path else { return }
         for suffix in ["", "-wal", "-shm"] {
             try? FileManager.default.removeItem(atPath: path + suffix)
         }
     }
+}
+
+/// At most `limit` holders at once: on PostgreSQL every test app holds connections, and
+/// hundreds of parameterised cases start together, more than the test server accepts.
+actor Slots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ limit: Int) {
+        free = limit
+    }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            free += 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+
+    /// Runs `body` holding a slot.
+    func with<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire()
+        do {
+            let value = try await body()
+            release()
+            return value
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    /// Test apps running at once: unlimited on SQLite, 24 on PostgreSQL.
+    static let apps = Slots(TemporaryDatabase.isPostgres ? 24 : Int.max)
 }
 
 enum TestServer {
@@ -82,10 +147,19 @@ enum TestServer {
         setup: TestingSetup = .router,
         _ body: @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
+        try await Slots.apps.with {
+            try await run(settings, database: database, clock: clock, corsOrigins: corsOrigins, logger: logger, logLevel: logLevel, setup: setup, body)
+        }
+    }
+
+    private static func run<T: Sendable>(
+        _ settings: GatehouseConfiguration, database: TemporaryDatabase?, clock: TestClock?, corsOrigins: [String],
+        logger: Logger?, logLevel: Logger.Level, setup: TestingSetup, _ body: @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
         let temporary = database ?? TemporaryDatabase()
         defer { if database == nil { temporary.remove() } }
         let configuration = ServerConfiguration(
-            gatehouse: settings, port: 0, database: .sqliteFile(temporary.path), logLevel: logLevel, corsOrigins: corsOrigins
+            gatehouse: settings, port: 0, database: temporary.location, databasePoolSize: 2, logLevel: logLevel, corsOrigins: corsOrigins
         )
         let now: @Sendable () -> Date
         if let clock {
@@ -104,14 +178,14 @@ func makeService(
     _ database: TemporaryDatabase, settings: GatehouseConfiguration = TestServer.settings(),
     hasher: (any PasswordHasher)? = BcryptPasswordHasher(cost: 4), logger: Logger = Logger(label: "test")
 ) async throws -> (service: AuthService, databases: Databases) {
-    let databases = try await DatabaseSetup.openMigrated(.sqliteFile(database.path), logger: logger)
+    let databases = try await DatabaseSetup.openMigrated(database.location, poolSize: 2, logger: logger)
     return (await AuthService.fluent(configuration: settings, databases: databases, hasher: hasher), databases)
 }
 
 /// The single integer a `SELECT COUNT(*) AS n …` query answers, on a connection of its own.
 func count(_ query: String, in database: TemporaryDatabase) async throws -> Int {
     struct Count: Decodable { let n: Int }
-    let databases = DatabaseSetup.open(.sqliteFile(database.path))
+    let databases = try DatabaseSetup.open(database.location, poolSize: 1)
     do {
         guard let sql = databases.database(logger: Logger(label: "test"), on: databases.eventLoopGroup.any()) as? any SQLDatabase else {
             throw CancellationError()
