@@ -16,12 +16,21 @@ import Testing
 /// A clock tests move by hand, so expiry and grace windows are tested without sleeping.
 final class TestClock: Sendable {
     private let current: Mutex<Date>
+    private let tick: TimeInterval
 
-    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+    /// A clock at `start`; with `tick`, every reading moves it on by that much, so
+    /// concurrent requests see different seconds.
+    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000), tick: TimeInterval = 0) {
         self.current = Mutex(start)
+        self.tick = tick
     }
 
-    var now: Date { current.withLock { $0 } }
+    var now: Date {
+        current.withLock { date in
+            defer { date = date.addingTimeInterval(tick) }
+            return date
+        }
+    }
 
     func advance(_ seconds: TimeInterval) {
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
