@@ -32,6 +32,18 @@ enum Base64URL {
         return output
     }
 
+    /// Whether `text` is the one spelling of what it decodes to: the bits of the last
+    /// character that carry no data are zero (`decode` ignores them, so `…Q` and `…R`
+    /// would otherwise both decode to the same bytes).
+    static func isCanonical(_ text: Substring) -> Bool {
+        guard let last = text.utf8.last, let index = alphabet.firstIndex(of: last) else { return text.isEmpty }
+        switch text.utf8.count % 4 {
+        case 2: return index & 0x0F == 0
+        case 3: return index & 0x03 == 0
+        default: return true
+        }
+    }
+
     /// Encodes bytes without padding.
     static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var output: [UInt8] = []

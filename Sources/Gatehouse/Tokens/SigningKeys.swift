@@ -1,16 +1,23 @@
+import Crypto
 import Foundation
 import JWTKit
 
-/// The two HS256 key collections: one for access tokens, one for refresh tokens.
+/// The two HS256 keys: one for access tokens, one for refresh tokens (JWTKit signs;
+/// `TokenVerifier` verifies with the raw keys).
 ///
 /// Separate keys are half of what keeps one kind of token from passing as the other;
 /// the other half is the different, strictly decoded claim types.
 public struct SigningKeys: Sendable {
     let access: JWTKeyCollection
     let refresh: JWTKeyCollection
+    /// The same secrets as raw HMAC keys, for `TokenVerifier`.
+    let accessKey: SymmetricKey
+    let refreshKey: SymmetricKey
 
     /// Builds the key collections from the configured secrets.
     public init(configuration: GatehouseConfiguration) async {
+        self.accessKey = SymmetricKey(data: Data(configuration.accessSecret.utf8))
+        self.refreshKey = SymmetricKey(data: Data(configuration.refreshSecret.utf8))
         self.access = await JWTKeyCollection()
             .add(hmac: HMACKey(from: configuration.accessSecret), digestAlgorithm: .sha256, serializer: Self.serializer)
         self.refresh = await JWTKeyCollection()

@@ -1,17 +1,24 @@
+import Crypto
 import Foundation
-import JWTKit
 
 /// Verifies access and refresh tokens completely (SPEC.md §3.1).
 ///
-/// JWTKit checks the signature with whichever key it holds but does not compare the
-/// header's `alg` with that key, and checks no time claims, so this type does both:
-/// the header must say `HS256` (no `none`, no HS384/HS512, no `crit`), then the signature,
-/// then `iss`, `aud`, `nbf`/`iat` and finally `exp`, with at most the configured skew.
+/// Verification is done here, on the token's bytes, rather than by JWTKit: it runs on
+/// every authenticated request, and JWTKit adds an actor hop, a second parse of the
+/// header, and no check of `alg` against the key or of any time claim. The order:
+/// 1. at most 8 KiB, exactly three segments;
+/// 2. the signature: canonical unpadded base64url of 32 bytes, equal (in constant time)
+///    to HMAC-SHA256 of `header.payload` under the secret;
+/// 3. the header: `alg` exactly `HS256`, `typ` absent or `JWT`, nothing else (no `none`,
+///    no `crit`, no `kid`/`jku`/`jwk`/`x5u`), no repeated key;
+/// 4. the payload: valid JSON without a repeated key, decoded strictly into the claims;
+/// 5. `iss`, `aud`, `iat`/`nbf` (not in the future beyond the skew) and `exp`.
 public struct TokenVerifier: Sendable {
     /// Tokens longer than this are refused before any parsing.
     public static let maximumTokenLength = 8_192
 
-    let keys: SigningKeys
+    let accessKey: SymmetricKey
+    let refreshKey: SymmetricKey
     let issuer: String
     let audience: String?
     let clockSkew: Int
@@ -19,7 +26,8 @@ public struct TokenVerifier: Sendable {
 
     /// Creates a verifier. `now` is injectable so expiry is tested without sleeping.
     public init(keys: SigningKeys, configuration: GatehouseConfiguration, now: @escaping @Sendable () -> Date = { Date() }) {
-        self.keys = keys
+        self.accessKey = keys.accessKey
+        self.refreshKey = keys.refreshKey
         self.issuer = configuration.issuer
         self.audience = configuration.audience
         self.clockSkew = configuration.clockSkew
@@ -28,24 +36,22 @@ public struct TokenVerifier: Sendable {
 
     /// Verifies an access token.
     public func verifyAccess(_ token: String) async throws(TokenError) -> AccessClaims {
-        let claims: AccessClaims = try await verifySignature(token, keys: keys.access)
+        let claims: AccessClaims = try verified(token, key: accessKey)
         try checkTimes(iat: claims.iat, exp: claims.exp, nbf: claims.nbf, iss: claims.iss, aud: claims.aud, audience: audience)
         return claims
     }
 
     /// Verifies a refresh token. Refresh tokens never carry an audience.
     public func verifyRefresh(_ token: String) async throws(TokenError) -> RefreshClaims {
-        let claims: RefreshClaims = try await verifySignature(token, keys: keys.refresh)
+        let claims: RefreshClaims = try verified(token, key: refreshKey)
         try checkTimes(iat: claims.iat, exp: claims.exp, nbf: claims.nbf, iss: claims.iss, aud: claims.aud, audience: nil)
         return claims
     }
 
-    private func verifySignature<Payload: JWTPayload>(_ token: String, keys: JWTKeyCollection) async throws(TokenError) -> Payload {
-        guard token.utf8.count <= Self.maximumTokenLength, Self.headerIsPinned(token) else {
-            throw .invalid
-        }
+    private func verified<Payload: Decodable>(_ token: String, key: SymmetricKey) throws(TokenError) -> Payload {
+        guard let payload = Self.verifiedPayload(token, key: key) else { throw .invalid }
         do {
-            return try await keys.verify(token, as: Payload.self)
+            return try Self.payloadDecoder.decode(Payload.self, from: payload)
         } catch {
             throw .invalid
         }
@@ -59,30 +65,44 @@ public struct TokenVerifier: Sendable {
         guard now < exp + clockSkew else { throw .expired }
     }
 
-    /// The header must be a JSON object of exactly the parameters Gatehouse writes:
-    /// `alg`, exactly `HS256`, and optionally `typ`, exactly `JWT`. Anything else is
-    /// refused: `none` and other algorithms, `crit` (RFC 7515 §4.1.11: we understand no
-    /// extension), and key-selecting parameters (`kid`, `jku`, `jwk`, `x5u`, `x5c`) that an
-    /// attacker would use to point a verifier at a key of their own. Neither header nor
-    /// payload may repeat a key (parsers disagree on which one wins). The signature must
-    /// be the canonical unpadded encoding of 32 bytes, so no second spelling of a token
-    /// exists.
-    static func headerIsPinned(_ token: String) -> Bool {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+    /// Steps 1–4 above: the payload's JSON when the token is well formed, pinned and
+    /// signed with `key`; `nil` otherwise.
+    static func verifiedPayload(_ token: String, key: SymmetricKey) -> Data? {
+        guard token.utf8.count <= maximumTokenLength else { return nil }
+        let parts = token.split(separator: ".", maxSplits: 3, omittingEmptySubsequences: false)
         guard parts.count == 3,
-              let signature = Base64URL.decode(parts[2]), signature.count == 32,
-              Base64URL.encode(signature) == parts[2],
-              let headerBytes = Base64URL.decode(parts[0]),
-              case .object(let header)? = try? headerDecoder.decode(JSONValue.self, from: Data(headerBytes)),
-              let payloadBytes = Base64URL.decode(parts[1])
-        else { return false }
-        guard header["alg"] == .string("HS256"),
+              let signature = Base64URL.decode(parts[2]), signature.count == 32, Base64URL.isCanonical(parts[2])
+        else { return nil }
+        let signedLength = parts[0].utf8.count + 1 + parts[1].utf8.count
+        let authentic = token.utf8.withContiguousStorageIfAvailable { bytes in
+            HMAC<SHA256>.isValidAuthenticationCode(
+                signature, authenticating: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[0..<signedLength])), using: key
+            )
+        } ?? HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Array(token.utf8.prefix(signedLength)), using: key)
+        guard authentic, headerIsPinned(parts[0]), let payload = Base64URL.decode(parts[1]),
+              !JSONDuplicateKeys.exist(in: payload)
+        else { return nil }
+        return Data(payload)
+    }
+
+    /// The header segments Gatehouse and common libraries write, accepted without parsing.
+    static let knownHeaders: Set<Substring> = [
+        #"{"alg":"HS256","typ":"JWT"}"#, #"{"typ":"JWT","alg":"HS256"}"#, #"{"alg":"HS256"}"#,
+    ].reduce(into: []) { $0.insert(Substring(Base64URL.encode(Array($1.utf8)))) }
+
+    /// The header must be a JSON object of exactly the parameters Gatehouse writes:
+    /// `alg`, exactly `HS256`, and optionally `typ`, exactly `JWT`; no key twice.
+    static func headerIsPinned(_ segment: Substring) -> Bool {
+        if knownHeaders.contains(segment) { return true }
+        guard let bytes = Base64URL.decode(segment),
+              case .object(let header)? = try? payloadDecoder.decode(JSONValue.self, from: Data(bytes)),
+              header["alg"] == .string("HS256"),
               header["typ"] == nil || header["typ"] == .string("JWT"),
               header.keys.allSatisfy({ $0 == "alg" || $0 == "typ" })
         else { return false }
-        return !JSONDuplicateKeys.exist(in: headerBytes) && !JSONDuplicateKeys.exist(in: payloadBytes)
+        return !JSONDuplicateKeys.exist(in: bytes)
     }
 
     /// Shared: this runs on every authenticated request.
-    private static let headerDecoder = JSONDecoder()
+    private static let payloadDecoder = JSONDecoder()
 }
