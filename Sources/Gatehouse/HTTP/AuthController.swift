@@ -103,7 +103,7 @@ public struct AuthController<Context: GatehouseRequestContext>: Sendable {
     }
 
     @Sendable func me(_ request: Request, context: Context) async throws -> Response {
-        try .json(context.requireIdentity(), headers: .noStore)
+        .json(bytes: try context.requireIdentity().json, headers: .noStore)
     }
 
     private func authResponse(_ result: AuthResult, status: HTTPResponse.Status) throws -> Response {

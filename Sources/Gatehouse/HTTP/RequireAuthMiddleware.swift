@@ -30,11 +30,20 @@ public struct RequireAuthMiddleware<Context: GatehouseRequestContext>: RouterMid
         return try await next(request, context)
     }
 
-    /// `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1), or `nil`.
+    /// `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1), or `nil`. Spaces around
+    /// and between the two words are tolerated; anything after the token is not.
     static func bearerToken(_ header: String?) -> String? {
         guard let header else { return nil }
-        let parts = header.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1])
+        let utf8 = header.utf8
+        let space = UInt8(ascii: " ")
+        guard let schemeStart = utf8.firstIndex(where: { $0 != space }) else { return nil }
+        let schemeEnd = utf8[schemeStart...].firstIndex(of: space) ?? utf8.endIndex
+        let scheme = utf8[schemeStart..<schemeEnd]
+        guard scheme.count == 6, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }),
+              let tokenStart = utf8[schemeEnd...].firstIndex(where: { $0 != space })
+        else { return nil }
+        let tokenEnd = utf8[tokenStart...].firstIndex(of: space) ?? utf8.endIndex
+        guard utf8[tokenEnd...].allSatisfy({ $0 == space }) else { return nil }
+        return String(Substring(utf8[tokenStart..<tokenEnd]))
     }
 }

@@ -16,6 +16,15 @@ extension Response {
     }
 }
 
+extension Response {
+    /// A JSON response from bytes already encoded.
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
 extension HTTPFields {
     /// `Cache-Control: no-store`, for every response that carries a token or claims.
     static var noStore: HTTPFields { [.cacheControl: "no-store"] }

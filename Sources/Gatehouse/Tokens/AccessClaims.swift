@@ -49,6 +49,24 @@ public struct AccessClaims: JWTPayload, Equatable {
         case sub, role, version, sid, iat, exp, iss, aud, nbf
     }
 
+    /// Reads the claims from a parsed payload; `nil` when any is missing or malformed.
+    init?(claims: ClaimSet) {
+        guard let sub = claims.uuid("sub"), let role = claims.string("role").flatMap(Role.init(rawValue:)),
+              let version = claims.integer("version"), let sid = claims.uuid("sid"),
+              let iat = claims.integer("iat"), let exp = claims.integer("exp"), let iss = claims.string("iss"),
+              case .some(let aud) = claims.audience(), case .some(let nbf) = claims.optionalInteger("nbf")
+        else { return nil }
+        self.sub = sub
+        self.role = role
+        self.version = version
+        self.sid = sid
+        self.iat = iat
+        self.exp = exp
+        self.iss = iss
+        self.aud = aud
+        self.nbf = nbf
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.sub = try c.decodeUUIDString(forKey: .sub)
@@ -78,4 +96,54 @@ public struct AccessClaims: JWTPayload, Equatable {
     /// Time, issuer and audience checks are done by `TokenVerifier` with its injected
     /// clock; JWTKit only calls this after the signature has been verified.
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+extension AccessClaims {
+    /// The claims as a JSON object with sorted keys, written directly: this is the body
+    /// of `GET /users/me`, on the path every authenticated request takes.
+    var json: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        var first = true
+        func key(_ name: String) {
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            JSONText.appendString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        if let aud { key("aud"); JSONText.appendString(aud, to: &out) }
+        key("exp"); out.append(contentsOf: String(exp).utf8)
+        key("iat"); out.append(contentsOf: String(iat).utf8)
+        key("iss"); JSONText.appendString(iss, to: &out)
+        if let nbf { key("nbf"); out.append(contentsOf: String(nbf).utf8) }
+        key("role"); JSONText.appendString(role.rawValue, to: &out)
+        key("sid"); JSONText.appendString(sid, to: &out)
+        key("sub"); JSONText.appendString(sub, to: &out)
+        key("version"); out.append(contentsOf: String(version).utf8)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}
+
+/// Writing JSON text by hand.
+enum JSONText {
+    /// Appends `text` as a JSON string literal: quotes, backslashes and control
+    /// characters escaped, everything else as UTF-8.
+    static func appendString(_ text: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
 }

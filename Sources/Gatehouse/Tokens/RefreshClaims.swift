@@ -50,6 +50,25 @@ public struct RefreshClaims: JWTPayload, Equatable {
         case sub, version, sid, gen, iat, exp, iss, jti, aud, nbf
     }
 
+    /// Reads the claims from a parsed payload; `nil` when any is missing or malformed.
+    init?(claims: ClaimSet) {
+        guard let sub = claims.uuid("sub"), let version = claims.integer("version"), let sid = claims.uuid("sid"),
+              let gen = claims.integer("gen"), let iat = claims.integer("iat"), let exp = claims.integer("exp"),
+              let iss = claims.string("iss"), let jti = claims.string("jti"),
+              case .some(let aud) = claims.audience(), case .some(let nbf) = claims.optionalInteger("nbf")
+        else { return nil }
+        self.sub = sub
+        self.version = version
+        self.sid = sid
+        self.gen = gen
+        self.iat = iat
+        self.exp = exp
+        self.iss = iss
+        self.jti = jti
+        self.aud = aud
+        self.nbf = nbf
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.sub = try c.decodeUUIDString(forKey: .sub)

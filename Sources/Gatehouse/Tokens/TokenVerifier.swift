@@ -11,7 +11,8 @@ import Foundation
 ///    to HMAC-SHA256 of `header.payload` under the secret;
 /// 3. the header: `alg` exactly `HS256`, `typ` absent or `JWT`, nothing else (no `none`,
 ///    no `crit`, no `kid`/`jku`/`jwk`/`x5u`), no repeated key;
-/// 4. the payload: valid JSON without a repeated key, decoded strictly into the claims;
+/// 4. the payload: a flat JSON object without a repeated key, read by `ClaimSet` (no
+///    Foundation decoder on this path) strictly into the claims;
 /// 5. `iss`, `aud`, `iat`/`nbf` (not in the future beyond the skew) and `exp`.
 public struct TokenVerifier: Sendable {
     /// Tokens longer than this are refused before any parsing.
@@ -36,25 +37,20 @@ public struct TokenVerifier: Sendable {
 
     /// Verifies an access token.
     public func verifyAccess(_ token: String) async throws(TokenError) -> AccessClaims {
-        let claims: AccessClaims = try verified(token, key: accessKey)
+        guard let payload = Self.verifiedPayload(token, key: accessKey), let claims = AccessClaims(claims: payload) else {
+            throw .invalid
+        }
         try checkTimes(iat: claims.iat, exp: claims.exp, nbf: claims.nbf, iss: claims.iss, aud: claims.aud, audience: audience)
         return claims
     }
 
     /// Verifies a refresh token. Refresh tokens never carry an audience.
     public func verifyRefresh(_ token: String) async throws(TokenError) -> RefreshClaims {
-        let claims: RefreshClaims = try verified(token, key: refreshKey)
-        try checkTimes(iat: claims.iat, exp: claims.exp, nbf: claims.nbf, iss: claims.iss, aud: claims.aud, audience: nil)
-        return claims
-    }
-
-    private func verified<Payload: Decodable>(_ token: String, key: SymmetricKey) throws(TokenError) -> Payload {
-        guard let payload = Self.verifiedPayload(token, key: key) else { throw .invalid }
-        do {
-            return try Self.payloadDecoder.decode(Payload.self, from: payload)
-        } catch {
+        guard let payload = Self.verifiedPayload(token, key: refreshKey), let claims = RefreshClaims(claims: payload) else {
             throw .invalid
         }
+        try checkTimes(iat: claims.iat, exp: claims.exp, nbf: claims.nbf, iss: claims.iss, aud: claims.aud, audience: nil)
+        return claims
     }
 
     private func checkTimes(iat: Int, exp: Int, nbf: Int?, iss: String, aud: String?, audience: String?) throws(TokenError) {
@@ -65,24 +61,30 @@ public struct TokenVerifier: Sendable {
         guard now < exp + clockSkew else { throw .expired }
     }
 
-    /// Steps 1–4 above: the payload's JSON when the token is well formed, pinned and
-    /// signed with `key`; `nil` otherwise.
-    static func verifiedPayload(_ token: String, key: SymmetricKey) -> Data? {
-        guard token.utf8.count <= maximumTokenLength else { return nil }
-        let parts = token.split(separator: ".", maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count == 3,
-              let signature = Base64URL.decode(parts[2]), signature.count == 32, Base64URL.isCanonical(parts[2])
+    /// Steps 1–4 above: the payload's claims when the token is well formed, pinned and
+    /// signed with `key`; `nil` otherwise. Works on the token's UTF-8 bytes: no
+    /// `Character` splitting, one pass to find the dots.
+    static func verifiedPayload(_ token: String, key: SymmetricKey) -> ClaimSet? {
+        let utf8 = token.utf8
+        let dot = UInt8(ascii: ".")
+        guard utf8.count <= maximumTokenLength,
+              let firstDot = utf8.firstIndex(of: dot),
+              let secondDot = utf8[utf8.index(after: firstDot)...].firstIndex(of: dot),
+              !utf8[utf8.index(after: secondDot)...].contains(dot)
         else { return nil }
-        let signedLength = parts[0].utf8.count + 1 + parts[1].utf8.count
-        let authentic = token.utf8.withContiguousStorageIfAvailable { bytes in
+        let header = Substring(utf8[..<firstDot])
+        let payloadSegment = Substring(utf8[utf8.index(after: firstDot)..<secondDot])
+        let signatureSegment = Substring(utf8[utf8.index(after: secondDot)...])
+        guard let signature = Base64URL.decode(signatureSegment), signature.count == 32, Base64URL.isCanonical(signatureSegment)
+        else { return nil }
+        let signedLength = utf8.distance(from: utf8.startIndex, to: secondDot)
+        let authentic = utf8.withContiguousStorageIfAvailable { bytes in
             HMAC<SHA256>.isValidAuthenticationCode(
                 signature, authenticating: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[0..<signedLength])), using: key
             )
-        } ?? HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Array(token.utf8.prefix(signedLength)), using: key)
-        guard authentic, headerIsPinned(parts[0]), let payload = Base64URL.decode(parts[1]),
-              !JSONDuplicateKeys.exist(in: payload)
-        else { return nil }
-        return Data(payload)
+        } ?? HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Array(utf8.prefix(signedLength)), using: key)
+        guard authentic, headerIsPinned(header), let payload = Base64URL.decode(payloadSegment) else { return nil }
+        return ClaimSet(json: payload)
     }
 
     /// The header segments Gatehouse and common libraries write, accepted without parsing.
@@ -95,7 +97,7 @@ public struct TokenVerifier: Sendable {
     static func headerIsPinned(_ segment: Substring) -> Bool {
         if knownHeaders.contains(segment) { return true }
         guard let bytes = Base64URL.decode(segment),
-              case .object(let header)? = try? payloadDecoder.decode(JSONValue.self, from: Data(bytes)),
+              case .object(let header)? = try? headerDecoder.decode(JSONValue.self, from: Data(bytes)),
               header["alg"] == .string("HS256"),
               header["typ"] == nil || header["typ"] == .string("JWT"),
               header.keys.allSatisfy({ $0 == "alg" || $0 == "typ" })
@@ -103,6 +105,6 @@ public struct TokenVerifier: Sendable {
         return !JSONDuplicateKeys.exist(in: bytes)
     }
 
-    /// Shared: this runs on every authenticated request.
-    private static let payloadDecoder = JSONDecoder()
+    /// For headers of unusual spelling only.
+    private static let headerDecoder = JSONDecoder()
 }

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Load benchmark of a release `gatehouse serve` on a fresh SQLite file (issue 5).
+#
+#   scripts/bench.sh            # BENCH_DURATION=10s BENCH_CONNECTIONS=32 by default
+#
+# The server is pinned to CPU 0 and wrk to CPU 1 (login runs the server on both).
+# Scenarios alternate in one run; absolute figures drift on shared machines, so the
+# ratios taken within the run are what to compare:
+#   verify/health  authenticated request vs the framework's floor
+#   login/ceiling  logins/s vs cores ÷ one bcrypt hash
+# Prints a table and one JSON line per scenario.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${BENCH_DURATION:-10s}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+CORES="$(nproc)"
+SCRIPTS="$PWD/scripts/bench"
+
+if ! command -v wrk >/dev/null; then
+    echo "bench: installing wrk from Debian's packages" >&2
+    SUDO=""; [[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null || true
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+
+echo "bench: building the release binary" >&2
+swift build -c release --product gatehouse >/dev/null
+BIN="$(swift build -c release --show-bin-path)/gatehouse"
+
+WORK="$(mktemp -d /tmp/gatehouse-bench.XXXXXX)"
+SERVER_PID=""
+cleanup() {
+    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+URL="http://127.0.0.1:$PORT"
+export DATABASE_URL="sqlite://$WORK/bench.sqlite" PORT HOST=127.0.0.1 LOG_LEVEL=warning \
+    JWT_ACCESS_SECRET="$("$BIN" secret)" JWT_REFRESH_SECRET="$("$BIN" secret)" \
+    RATE_LIMIT_LOGIN=off RATE_LIMIT_REGISTER=off RATE_LIMIT_REFRESH=off LOGIN_FAILURES_PER_ACCOUNT=off
+
+# Arithmetic with awk (no bc needed): calc "1 / 3" [decimals]
+calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
+peak_kb() { awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+
+start_server() { # cpus
+    local started
+    started="$(date +%s.%N)"
+    taskset -c "$1" "$BIN" serve >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    until curl -sf "$URL/health" >/dev/null 2>&1; do sleep 0.01; done
+    STARTUP_S="$(calc "$(date +%s.%N) - $started")"
+}
+
+stop_server() {
+    kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# run NAME WRK-CPUS [wrk arguments…]: one scenario; leaves figures in R_* variables.
+run() {
+    local name="$1" cpus="$2"; shift 2
+    taskset -c "$cpus" wrk --latency "$@" >"$WORK/$name.out" 2>&1
+    local line
+    line="$(grep '^BENCH ' "$WORK/$name.out" | tail -n 1)"
+    R_RPS="$(echo "$line" | sed -E 's/.*requests=([0-9]+) seconds=([0-9.]+).*/\1 \2/' | awk '{printf "%.1f", $1 / $2}')"
+    R_P50="$(echo "$line" | sed -E 's/.*p50_ms=([0-9.]+).*/\1/')"
+    R_P99="$(echo "$line" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')"
+    R_ERR="$(echo "$line" | sed -E 's/.*errors=([0-9]+).*/\1/')"
+}
+
+with_report() { # scenario script → scenario + report in one file
+    local out="$WORK/$(basename "$1" .lua)-report.lua"
+    cat "$1" "$SCRIPTS/report.lua" >"$out"
+    echo "$out"
+}
+
+ROWS=()
+JSON=()
+record() { # name rps p50 p99 errors rss_kb
+    ROWS+=("$(printf '%-26s %10s %9s %9s %7s %9s' "$1" "$2" "$3" "$4" "$5" "$(( $6 / 1024 ))")")
+    JSON+=("{\"scenario\":\"$1\",\"rps\":$2,\"p50_ms\":$3,\"p99_ms\":$4,\"errors\":$5,\"rss_mb\":$(( $6 / 1024 ))}")
+}
+
+# --- setup: server on CPU 0, one user ---
+start_server 0
+IDLE_KB="$(rss_kb)"
+FIRST_STARTUP="$STARTUP_S"
+REGISTER='{"name":"Bench","email":"bench@example.com","password":"secret123"}'
+TOKEN="$(curl -sf -H 'Content-Type: application/json' -d "$REGISTER" "$URL/api/v1/auth/register" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')"
+: >"$WORK/cookies"
+for i in $(seq 1 4); do
+    curl -sf -c "$WORK/jar$i" -H 'Content-Type: application/json' \
+        -d '{"email":"bench@example.com","password":"secret123"}' "$URL/api/v1/auth/login" >/dev/null
+    awk '$6 == "refreshToken" {print $7}' "$WORK/jar$i" >>"$WORK/cookies"
+done
+export BENCH_COOKIES="$WORK/cookies"
+REPORT="$SCRIPTS/report.lua"
+
+# --- alternating pinned scenarios: health, verify, health, verify ---
+declare -A SUM_RPS
+for round in 1 2; do
+    run "health-$round" 1 -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$REPORT" "$URL/health"
+    SUM_RPS[health]="$(calc "${SUM_RPS[health]:-0} + $R_RPS" 1)"
+    [[ $round -eq 2 ]] && record health "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(rss_kb)"
+    run "verify-$round" 1 -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$REPORT" -H "Authorization: Bearer $TOKEN" "$URL/api/v1/users/me"
+    SUM_RPS[verify]="$(calc "${SUM_RPS[verify]:-0} + $R_RPS" 1)"
+    [[ $round -eq 2 ]] && record verify "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(rss_kb)"
+done
+VERIFY_RATIO="$(calc "${SUM_RPS[verify]} / ${SUM_RPS[health]}")"
+
+run refresh 1 -t4 -c4 -d"$DURATION" -s "$(with_report "$SCRIPTS/refresh.lua")" "$URL"
+record refresh "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(rss_kb)"
+run register 1 -t2 -c4 --timeout 30s -d"$DURATION" -s "$(with_report "$SCRIPTS/register.lua")" "$URL"
+record register "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(rss_kb)"
+PINNED_PEAK_KB="$(peak_kb)"
+stop_server
+
+# --- login at the default cost, server on every core ---
+start_server "0-$(( CORES - 1 ))"
+LOGIN_SCRIPT="$(with_report "$SCRIPTS/login.lua")"
+# One hash: the mean of single-connection logins on the idle server.
+run login-single "0-$(( CORES - 1 ))" -t1 -c1 --timeout 30s -d"$DURATION" -s "$LOGIN_SCRIPT" "$URL/api/v1/auth/login"
+ONE_HASH_S="$(calc "1 / $R_RPS" 6)"
+CEILING="$(calc "$CORES / $ONE_HASH_S" 2)"
+# Saturate logins while a light probe (20 requests/s on its own connection) measures
+# verify latency: is the event loop still free while both cores hash?
+taskset -c "0-$(( CORES - 1 ))" wrk --latency --timeout 30s -t1 -c"$(( CORES * 4 ))" -d"$DURATION" -s "$LOGIN_SCRIPT" \
+    "$URL/api/v1/auth/login" >"$WORK/login.out" 2>&1 &
+LOGIN_WRK=$!
+sleep 1
+PROBE="$(python3 "$SCRIPTS/probe.py" 127.0.0.1 "$PORT" /api/v1/users/me "$TOKEN" "$(( ${DURATION%s} - 2 ))" 0.05)"
+DURING_P50="$(echo "$PROBE" | sed -E 's/.*p50_ms=([0-9.]+).*/\1/')"
+DURING_P99="$(echo "$PROBE" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')"
+DURING_N="$(echo "$PROBE" | sed -E 's/.*requests=([0-9]+).*/\1/')"
+DURING_ERR="$(echo "$PROBE" | sed -E 's/.*errors=([0-9]+).*/\1/')"
+wait "$LOGIN_WRK"
+line="$(grep '^BENCH ' "$WORK/login.out" | tail -n 1)"
+LOGIN_RPS="$(echo "$line" | sed -E 's/.*requests=([0-9]+) seconds=([0-9.]+).*/\1 \2/' | awk '{printf "%.1f", $1 / $2}')"
+record login "$LOGIN_RPS" "$(echo "$line" | sed -E 's/.*p50_ms=([0-9.]+).*/\1/')" \
+    "$(echo "$line" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')" "$(echo "$line" | sed -E 's/.*errors=([0-9]+).*/\1/')" "$(rss_kb)"
+record verify-during-login "$(calc "$DURING_N / (${DURATION%s} - 2)" 1)" "$DURING_P50" "$DURING_P99" "$DURING_ERR" "$(rss_kb)"
+LOGIN_RATIO="$(calc "$LOGIN_RPS / $CEILING")"
+LOGIN_PEAK_KB="$(peak_kb)"
+stop_server
+
+# --- start-up on the existing database ---
+start_server 0
+RESTART_S="$STARTUP_S"
+stop_server
+
+PEAK_KB=$(( PINNED_PEAK_KB > LOGIN_PEAK_KB ? PINNED_PEAK_KB : LOGIN_PEAK_KB ))
+printf '\n%-26s %10s %9s %9s %7s %9s\n' scenario "req/s" "p50 ms" "p99 ms" errors "RSS MB"
+printf '%s\n' "${ROWS[@]}"
+printf '\nverify/health               %s   (target >= 0.80)\n' "$VERIFY_RATIO"
+printf 'login/(cores / one hash)    %s   (%s cores, one hash %.1f ms, ceiling %s/s; target >= 0.95)\n' \
+    "$LOGIN_RATIO" "$CORES" "$(calc "$ONE_HASH_S * 1000" 1)" "$CEILING"
+printf 'verify during login         p50 %s ms, p99 %s ms   (target p99 <= 20 ms)\n' "$DURING_P50" "$DURING_P99"
+printf 'memory                      idle %d MB, peak %d MB   (target idle <= 30 MB)\n' $(( IDLE_KB / 1024 )) $(( PEAK_KB / 1024 ))
+printf 'start-up to /health         first %.3f s, existing database %.3f s   (target <= 0.5 s)\n\n' "$FIRST_STARTUP" "$RESTART_S"
+printf '%s\n' "${JSON[@]}"
+printf '{"verify_health_ratio":%s,"login_ceiling_ratio":%s,"idle_rss_mb":%d,"peak_rss_mb":%d,"startup_s":%.3f}\n' \
+    "$VERIFY_RATIO" "$LOGIN_RATIO" $(( IDLE_KB / 1024 )) $(( PEAK_KB / 1024 )) "$RESTART_S"
