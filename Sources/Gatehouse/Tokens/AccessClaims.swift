@@ -101,7 +101,7 @@ public struct AccessClaims: JWTPayload, Equatable {
 extension AccessClaims {
     /// The claims as a JSON object with sorted keys, written directly: this is the body
     /// of `GET /users/me`, on the path every authenticated request takes.
-    var json: [UInt8] {
+    public var json: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         var first = true

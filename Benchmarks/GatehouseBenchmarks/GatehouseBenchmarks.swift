@@ -1,0 +1,62 @@
+import Benchmark
+import Foundation
+import Gatehouse
+
+/// Micro-benchmarks of the token work on every request: `swift package benchmark`.
+/// Each reports wall time, instructions and allocations per operation.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .instructions, .mallocCountTotal, .throughput],
+        maxDuration: .seconds(2),
+        maxIterations: 1_000_000
+    )
+
+    let configuration = GatehouseConfiguration(
+        accessSecret: String(repeating: "access-secret-", count: 4), refreshSecret: String(repeating: "refresh-secret-", count: 4)
+    )
+    let userID = UUID(uuidString: "5b1e6d0c-3f43-4c0e-9c8c-0d8d3c1e9a11")!
+    let sessionID = UUID(uuidString: "9f0b8a2e-7c1d-4e5f-8a9b-1c2d3e4f5a6b")!
+    let now = Int(Date().timeIntervalSince1970)
+
+    func tools() async -> (TokenIssuer, TokenVerifier) {
+        let keys = await SigningKeys(configuration: configuration)
+        return (TokenIssuer(keys: keys, configuration: configuration), TokenVerifier(keys: keys, configuration: configuration))
+    }
+
+    Benchmark("access-token sign") { benchmark in
+        let (issuer, _) = await tools()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now))
+        }
+    }
+
+    Benchmark("access-token verify") { benchmark in
+        let (issuer, verifier) = await tools()
+        let token = try await issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await verifier.verifyAccess(token))
+        }
+    }
+
+    Benchmark("refresh-token verify") { benchmark in
+        let (issuer, verifier) = await tools()
+        let token = try await issuer.refreshToken(userID: userID, version: 0, sessionID: sessionID, generation: 3, issuedAt: now)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await verifier.verifyRefresh(token))
+        }
+    }
+
+    Benchmark("users/me claims encoding") { benchmark in
+        let (issuer, verifier) = await tools()
+        let claims = try await verifier.verifyAccess(
+            try await issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now)
+        )
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(claims.json)
+        }
+    }
+}
