@@ -28,7 +28,7 @@ public struct AccessClaims: JWTPayload, Equatable {
 
     /// Creates claims. Internal: claims come from `TokenIssuer` or from decoding, both of
     /// which guarantee that `sub` and `sid` are UUIDs.
-    init(sub: String, role: Role, version: Int, sid: String, iat: Int, exp: Int, iss: String, aud: String?) {
+    init(sub: String, role: Role, version: Int, sid: String, iat: Int, exp: Int, iss: String, aud: String?, nbf: Int? = nil) {
         self.sub = sub
         self.role = role
         self.version = version
@@ -37,7 +37,7 @@ public struct AccessClaims: JWTPayload, Equatable {
         self.exp = exp
         self.iss = iss
         self.aud = aud
-        self.nbf = nil
+        self.nbf = nbf
     }
 
     /// The user id as a UUID (validated when decoded).
@@ -56,15 +56,7 @@ public struct AccessClaims: JWTPayload, Equatable {
               let iat = claims.integer("iat"), let exp = claims.integer("exp"), let iss = claims.string("iss"),
               case .some(let aud) = claims.audience(), case .some(let nbf) = claims.optionalInteger("nbf")
         else { return nil }
-        self.sub = sub
-        self.role = role
-        self.version = version
-        self.sid = sid
-        self.iat = iat
-        self.exp = exp
-        self.iss = iss
-        self.aud = aud
-        self.nbf = nbf
+        self.init(sub: sub, role: role, version: version, sid: sid, iat: iat, exp: exp, iss: iss, aud: aud, nbf: nbf)
     }
 
     public init(from decoder: any Decoder) throws {

@@ -28,7 +28,10 @@ public struct RefreshClaims: JWTPayload, Equatable {
 
     /// Creates claims. Internal: claims come from `TokenIssuer` or from decoding, both of
     /// which guarantee that `sub` and `sid` are UUIDs.
-    init(sub: String, version: Int, sid: String, gen: Int, iat: Int, exp: Int, iss: String, jti: String) {
+    init(
+        sub: String, version: Int, sid: String, gen: Int, iat: Int, exp: Int, iss: String, jti: String,
+        aud: String? = nil, nbf: Int? = nil
+    ) {
         self.sub = sub
         self.version = version
         self.sid = sid
@@ -37,8 +40,8 @@ public struct RefreshClaims: JWTPayload, Equatable {
         self.exp = exp
         self.iss = iss
         self.jti = jti
-        self.aud = nil
-        self.nbf = nil
+        self.aud = aud
+        self.nbf = nbf
     }
 
     /// The user id as a UUID (validated when decoded).
@@ -57,16 +60,7 @@ public struct RefreshClaims: JWTPayload, Equatable {
               let iss = claims.string("iss"), let jti = claims.string("jti"),
               case .some(let aud) = claims.audience(), case .some(let nbf) = claims.optionalInteger("nbf")
         else { return nil }
-        self.sub = sub
-        self.version = version
-        self.sid = sid
-        self.gen = gen
-        self.iat = iat
-        self.exp = exp
-        self.iss = iss
-        self.jti = jti
-        self.aud = aud
-        self.nbf = nbf
+        self.init(sub: sub, version: version, sid: sid, gen: gen, iat: iat, exp: exp, iss: iss, jti: jti, aud: aud, nbf: nbf)
     }
 
     public init(from decoder: any Decoder) throws {
