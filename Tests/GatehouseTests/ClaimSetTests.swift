@@ -10,7 +10,7 @@ import Testing
         #expect(claims.integer("n") == -42)
         #expect(claims.integer("z") == 0)
         #expect(claims.audience() == .some("api"))
-        #expect(claims.values["e"] == .strings([]))
+        #expect(claims["e"] == .strings([]))
         #expect(claims.optionalInteger("missing") == .some(nil))
     }
 
@@ -26,6 +26,16 @@ import Testing
 
     @Test func invalidUTF8IsRefused() {
         #expect(ClaimSet(json: Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)) == nil)
+        #expect(ClaimSet(json: Array(#"{"a":"\n"#.utf8) + [0xFF] + Array(#""}"#.utf8)) == nil)
+        #expect(ClaimSet(json: Array(#"{""#.utf8) + [0xC3] + Array(#"":1}"#.utf8)) == nil)
+    }
+
+    /// Raw UTF-8 (no escapes) is accepted as it stands, with and without escapes beside it.
+    @Test func rawUTF8Parses() throws {
+        let claims = try #require(ClaimSet(json: Array(#"{"a":"café","b":"café\n","ñ":1}"#.utf8)))
+        #expect(claims.string("a") == "café")
+        #expect(claims.string("b") == "café\n")
+        #expect(claims.integer("ñ") == 1)
     }
 
     @Test func uuidsAreCheckedAndLowerCased() throws {

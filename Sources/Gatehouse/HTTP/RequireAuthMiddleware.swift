@@ -16,34 +16,35 @@ public struct RequireAuthMiddleware<Context: GatehouseRequestContext>: RouterMid
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token = Self.bearerToken(request.headers[.authorization]) else {
-            throw AppError.authenticationRequired
+        guard var header = request.headers[.authorization] else { throw AppError.authenticationRequired }
+        // The token is verified where it lies in the header, without copying it out.
+        let verified: Result<AccessClaims, TokenError>? = header.withUTF8 { bytes in
+            guard let token = Self.bearerToken(bytes) else { return nil }
+            return Result { () throws(TokenError) in try verifier.verifyAccess(bytes: token) }
         }
         var context = context
-        do {
-            context.identity = try await verifier.verifyAccess(token)
-        } catch .expired {
-            throw AppError.accessTokenExpired
-        } catch {
-            throw AppError.invalidAccessToken
+        switch verified {
+        case nil: throw AppError.authenticationRequired
+        case .success(let claims)?: context.identity = claims
+        case .failure(.expired)?: throw AppError.accessTokenExpired
+        case .failure?: throw AppError.invalidAccessToken
         }
         return try await next(request, context)
     }
 
-    /// `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1), or `nil`. Spaces around
-    /// and between the two words are tolerated; anything after the token is not.
-    static func bearerToken(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let utf8 = header.utf8
+    /// The token of `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1), or `nil`.
+    /// Spaces around and between the two words are tolerated; anything after the token
+    /// is not.
+    static func bearerToken(_ header: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
         let space = UInt8(ascii: " ")
-        guard let schemeStart = utf8.firstIndex(where: { $0 != space }) else { return nil }
-        let schemeEnd = utf8[schemeStart...].firstIndex(of: space) ?? utf8.endIndex
-        let scheme = utf8[schemeStart..<schemeEnd]
+        guard let schemeStart = header.firstIndex(where: { $0 != space }) else { return nil }
+        let schemeEnd = header[schemeStart...].firstIndex(of: space) ?? header.endIndex
+        let scheme = header[schemeStart..<schemeEnd]
         guard scheme.count == 6, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }),
-              let tokenStart = utf8[schemeEnd...].firstIndex(where: { $0 != space })
+              let tokenStart = header[schemeEnd...].firstIndex(where: { $0 != space })
         else { return nil }
-        let tokenEnd = utf8[tokenStart...].firstIndex(of: space) ?? utf8.endIndex
-        guard utf8[tokenEnd...].allSatisfy({ $0 == space }) else { return nil }
-        return String(Substring(utf8[tokenStart..<tokenEnd]))
+        let tokenEnd = header[tokenStart...].firstIndex(of: space) ?? header.endIndex
+        guard header[tokenEnd...].allSatisfy({ $0 == space }) else { return nil }
+        return UnsafeBufferPointer(rebasing: header[tokenStart..<tokenEnd])
     }
 }

@@ -2,65 +2,80 @@
 enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
+    /// Each byte's value in the alphabet, or `0xFF` for bytes outside it.
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
+        return table
+    }()
+
     /// Decodes `text`, or returns `nil` for any character outside the alphabet, padding,
     /// or an impossible length.
-    static func decode(_ text: Substring) -> [UInt8]? {
-        var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count * 3 / 4)
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in text.utf8 {
-            let value: UInt32
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a")) + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0")) + 52
-            case UInt8(ascii: "-"): value = 62
-            case UInt8(ascii: "_"): value = 63
-            default: return nil
-            }
-            buffer = (buffer << 6) | value
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
-                buffer &= (1 << UInt32(bits)) - 1
+    static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        // A single leftover character (6 bits) cannot encode a byte.
+        guard text.count % 4 != 1 else { return nil }
+        var invalid: UInt8 = 0
+        let output = values.withUnsafeBufferPointer { values in
+            [UInt8](unsafeUninitializedCapacity: text.count * 3 / 4) { output, written in
+                var buffer: UInt32 = 0
+                var bits: UInt32 = 0
+                for byte in text {
+                    let value = values[Int(byte)]
+                    invalid |= value & 0x80
+                    buffer = buffer << 6 | UInt32(value & 0x3F)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        output[written] = UInt8(truncatingIfNeeded: buffer >> bits)
+                        written += 1
+                    }
+                }
             }
         }
-        // A single leftover character (6 bits) cannot encode a byte.
-        guard bits < 6 else { return nil }
-        return output
+        return invalid == 0 ? output : nil
     }
 
-    /// Whether `text` is the one spelling of what it decodes to: the bits of the last
-    /// character that carry no data are zero (`decode` ignores them, so `…Q` and `…R`
-    /// would otherwise both decode to the same bytes).
-    static func isCanonical(_ text: Substring) -> Bool {
-        guard let last = text.utf8.last, let index = alphabet.firstIndex(of: last) else { return text.isEmpty }
-        switch text.utf8.count % 4 {
-        case 2: return index & 0x0F == 0
-        case 3: return index & 0x03 == 0
-        default: return true
+    /// Decodes `text` (see the buffer form).
+    static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        var text = String(text)
+        return text.withUTF8 { decode($0) }
+    }
+
+    /// Writes the encoding of `bytes` to `output`, which must hold `encodedCount(bytes.count)`
+    /// bytes.
+    static func encode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) {
+        alphabet.withUnsafeBufferPointer { alphabet in
+            var buffer: UInt32 = 0
+            var bits: UInt32 = 0
+            var written = 0
+            for byte in bytes {
+                buffer = buffer << 8 | UInt32(byte)
+                bits += 8
+                while bits >= 6 {
+                    bits -= 6
+                    output[written] = alphabet[Int((buffer >> bits) & 0x3F)]
+                    written += 1
+                }
+            }
+            if bits > 0 {
+                output[written] = alphabet[Int((buffer << (6 - bits)) & 0x3F)]
+            }
         }
+    }
+
+    /// The length of the unpadded encoding of `count` bytes.
+    static func encodedCount(_ count: Int) -> Int {
+        (count * 8 + 5) / 6
     }
 
     /// Encodes bytes without padding.
     static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var output: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in bytes {
-            buffer = (buffer << 8) | UInt32(byte)
-            bits += 8
-            while bits >= 6 {
-                bits -= 6
-                output.append(alphabet[Int((buffer >> UInt32(bits)) & 0x3F)])
+        let bytes = Array(bytes)
+        return bytes.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: encodedCount(bytes.count)) { output in
+                encode(bytes, into: output)
+                return encodedCount(bytes.count)
             }
-            buffer &= (1 << UInt32(bits)) - 1
         }
-        if bits > 0 {
-            output.append(alphabet[Int((buffer << UInt32(6 - bits)) & 0x3F)])
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -6,6 +6,10 @@
 /// invalid UTF-8, a lone surrogate, trailing bytes — makes the whole token invalid.
 /// This replaces Foundation's `JSONDecoder` on the path every authenticated request
 /// takes, and gives one answer where parsers disagree (duplicate keys).
+///
+/// The members are kept in order in an array and found by linear search: a token has
+/// about ten claims, for which comparing short strings beats hashing them. Only payloads
+/// whose signature has been verified reach this parser, so no stranger controls their size.
 struct ClaimSet {
     enum Value: Equatable {
         case string(String)
@@ -13,46 +17,61 @@ struct ClaimSet {
         case strings([String])
     }
 
-    private(set) var values: [String: Value] = [:]
+    private(set) var members: [(key: String, value: Value)] = []
 
     /// Parses `bytes`; `nil` when they are not such an object.
     init?(json bytes: [UInt8]) {
         var parser = Parser(bytes: bytes)
-        guard let values = parser.object(), parser.atEnd() else { return nil }
-        self.values = values
+        guard let members = parser.object(), parser.atEnd() else { return nil }
+        self.members = members
+    }
+
+    /// The value of member `key`, if present.
+    subscript(key: String) -> Value? {
+        members.first { $0.key == key }?.value
     }
 
     func string(_ key: String) -> String? {
-        if case .string(let value)? = values[key] { return value }
+        if case .string(let value)? = self[key] { return value }
         return nil
     }
 
     func integer(_ key: String) -> Int? {
-        if case .integer(let value)? = values[key] { return value }
+        if case .integer(let value)? = self[key] { return value }
         return nil
     }
 
     /// `.some(nil)` when absent, `.some(value)` when an integer, `nil` (invalid) otherwise.
     func optionalInteger(_ key: String) -> Int?? {
-        guard let value = values[key] else { return .some(nil) }
+        guard let value = self[key] else { return .some(nil) }
         if case .integer(let number) = value { return .some(number) }
         return nil
     }
 
     /// A UUID in its 36-character form, returned in lower case.
     func uuid(_ key: String) -> String? {
-        guard let text = string(key), text.utf8.count == 36 else { return nil }
-        for (offset, byte) in text.utf8.enumerated() {
-            let hyphen = offset == 8 || offset == 13 || offset == 18 || offset == 23
-            if hyphen ? byte != UInt8(ascii: "-") : !byte.isHexDigit { return nil }
+        guard var text = string(key), text.utf8.count == 36 else { return nil }
+        let upperCase = text.withUTF8 { bytes -> Bool? in
+            var upperCase = false
+            for offset in 0..<36 {
+                let byte = bytes[offset]
+                if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                    guard byte == UInt8(ascii: "-") else { return nil }
+                } else {
+                    guard byte.isHexDigit else { return nil }
+                    upperCase = upperCase || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+                }
+            }
+            return upperCase
         }
-        return text.lowercased()
+        guard let upperCase else { return nil }
+        return upperCase ? text.lowercased() : text
     }
 
     /// `aud`: RFC 7519 allows a string or an array of strings; Gatehouse tokens have one
     /// audience. `.some(nil)` when absent, `nil` when malformed.
     func audience() -> String?? {
-        switch values["aud"] {
+        switch self["aud"] {
         case nil: return .some(nil)
         case .string(let value)?: return .some(value)
         case .strings(let values)? where values.count == 1: return .some(values[0])
@@ -65,7 +84,12 @@ struct ClaimSet {
         var index = 0
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func consume(_ byte: UInt8) -> Bool {
@@ -80,17 +104,19 @@ struct ClaimSet {
             return index == bytes.count
         }
 
-        mutating func object() -> [String: Value]? {
+        mutating func object() -> [(key: String, value: Value)]? {
             guard consume(UInt8(ascii: "{")) else { return nil }
-            var values: [String: Value] = [:]
-            if consume(UInt8(ascii: "}")) { return values }
+            var members: [(key: String, value: Value)] = []
+            members.reserveCapacity(12)
+            if consume(UInt8(ascii: "}")) { return members }
             repeat {
                 skipWhitespace()
                 guard let key = string(), consume(UInt8(ascii: ":")), let value = value(),
-                      values.updateValue(value, forKey: key) == nil
+                      !members.contains(where: { $0.key == key })
                 else { return nil }
+                members.append((key, value))
             } while consume(UInt8(ascii: ","))
-            return consume(UInt8(ascii: "}")) ? values : nil
+            return consume(UInt8(ascii: "}")) ? members : nil
         }
 
         mutating func value() -> Value? {
@@ -131,7 +157,7 @@ struct ClaimSet {
             }
             let digits = index - start
             guard digits > 0, !(digits > 1 && bytes[start] == UInt8(ascii: "0")) else { return nil }
-            if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") || bytes[index] | 0x20 == UInt8(ascii: "e") { return nil }
             return negative ? -magnitude : magnitude
         }
 
@@ -139,13 +165,20 @@ struct ClaimSet {
         mutating func string() -> String? {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
             index += 1
+            // Most strings have no escapes: validate them where they lie.
+            var end = index
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                defer { index = end + 1 }
+                return bytes.withUnsafeBufferPointer { Self.validString(UnsafeBufferPointer(rebasing: $0[index..<end])) }
+            }
             var output: [UInt8] = []
             while index < bytes.count {
                 let byte = bytes[index]
                 index += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    return String(validating: output, as: UTF8.self)
+                    return output.withUnsafeBufferPointer { Self.validString($0) }
                 case UInt8(ascii: "\\"):
                     guard index < bytes.count else { return nil }
                     let escape = bytes[index]
@@ -177,6 +210,14 @@ struct ClaimSet {
                 }
             }
             return nil
+        }
+
+        /// `bytes` as a string if they are valid UTF-8. ASCII (nearly every claim) is
+        /// valid as it stands and skips the generic validator.
+        static func validString(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+            var high: UInt8 = 0
+            for byte in bytes { high |= byte }
+            return high < 0x80 ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
         }
 
         mutating func hex4() -> UInt32? {

@@ -10,14 +10,14 @@ import JWTKit
 public struct SigningKeys: Sendable {
     let access: JWTKeyCollection
     let refresh: JWTKeyCollection
-    /// The same secrets as raw HMAC keys, for `TokenVerifier`.
-    let accessKey: SymmetricKey
-    let refreshKey: SymmetricKey
+    /// The same secrets as HMAC keys with their pads precomputed, for `TokenVerifier`.
+    let accessKey: HMACSHA256Key
+    let refreshKey: HMACSHA256Key
 
     /// Builds the key collections from the configured secrets.
     public init(configuration: GatehouseConfiguration) async {
-        self.accessKey = SymmetricKey(data: Data(configuration.accessSecret.utf8))
-        self.refreshKey = SymmetricKey(data: Data(configuration.refreshSecret.utf8))
+        self.accessKey = HMACSHA256Key(Array(configuration.accessSecret.utf8))
+        self.refreshKey = HMACSHA256Key(Array(configuration.refreshSecret.utf8))
         self.access = await JWTKeyCollection()
             .add(hmac: HMACKey(from: configuration.accessSecret), digestAlgorithm: .sha256, serializer: Self.serializer)
         self.refresh = await JWTKeyCollection()

@@ -5,10 +5,12 @@ import Foundation
 ///
 /// Verification is done here, on the token's bytes, rather than by JWTKit: it runs on
 /// every authenticated request, and JWTKit adds an actor hop, a second parse of the
-/// header, and no check of `alg` against the key or of any time claim. The order:
+/// header, and no check of `alg` against the key or of any time claim. It works on the
+/// token's bytes in place: one pass to find the dots, the HMAC from precomputed pads, a
+/// byte comparison for the usual headers, one decode of the payload. The order:
 /// 1. at most 8 KiB, exactly three segments;
-/// 2. the signature: canonical unpadded base64url of 32 bytes, equal (in constant time)
-///    to HMAC-SHA256 of `header.payload` under the secret;
+/// 2. the signature: exactly the unpadded base64url of HMAC-SHA256 of `header.payload`
+///    under the secret, compared in constant time;
 /// 3. the header: `alg` exactly `HS256`, `typ` absent or `JWT`, nothing else (no `none`,
 ///    no `crit`, no `kid`/`jku`/`jwk`/`x5u`), no repeated key;
 /// 4. the payload: a flat JSON object without a repeated key, read by `ClaimSet` (no
@@ -18,8 +20,8 @@ public struct TokenVerifier: Sendable {
     /// Tokens longer than this are refused before any parsing.
     public static let maximumTokenLength = 8_192
 
-    let accessKey: SymmetricKey
-    let refreshKey: SymmetricKey
+    let accessKey: HMACSHA256Key
+    let refreshKey: HMACSHA256Key
     let issuer: String
     let audience: String?
     let clockSkew: Int
@@ -37,6 +39,12 @@ public struct TokenVerifier: Sendable {
 
     /// Verifies an access token.
     public func verifyAccess(_ token: String) async throws(TokenError) -> AccessClaims {
+        var token = token
+        return try token.withUTF8 { bytes in Result { () throws(TokenError) in try verifyAccess(bytes: bytes) } }.get()
+    }
+
+    /// Verifies an access token given as its UTF-8 bytes (synchronous: no actor, no I/O).
+    func verifyAccess(bytes token: UnsafeBufferPointer<UInt8>) throws(TokenError) -> AccessClaims {
         guard let payload = Self.verifiedPayload(token, key: accessKey), let claims = AccessClaims(claims: payload) else {
             throw .invalid
         }
@@ -62,40 +70,62 @@ public struct TokenVerifier: Sendable {
     }
 
     /// Steps 1–4 above: the payload's claims when the token is well formed, pinned and
-    /// signed with `key`; `nil` otherwise. Works on the token's UTF-8 bytes: no
-    /// `Character` splitting, one pass to find the dots.
-    static func verifiedPayload(_ token: String, key: SymmetricKey) -> ClaimSet? {
-        let utf8 = token.utf8
-        let dot = UInt8(ascii: ".")
-        guard utf8.count <= maximumTokenLength,
-              let firstDot = utf8.firstIndex(of: dot),
-              let secondDot = utf8[utf8.index(after: firstDot)...].firstIndex(of: dot),
-              !utf8[utf8.index(after: secondDot)...].contains(dot)
+    /// signed with `key`; `nil` otherwise. Works on the token's UTF-8 bytes in place.
+    static func verifiedPayload(_ token: String, key: HMACSHA256Key) -> ClaimSet? {
+        var token = token
+        return token.withUTF8 { verifiedPayload($0, key: key) }
+    }
+
+    static func verifiedPayload(_ token: UnsafeBufferPointer<UInt8>, key: HMACSHA256Key) -> ClaimSet? {
+        guard token.count <= maximumTokenLength else { return nil }
+        var firstDot = -1
+        var secondDot = -1
+        for index in token.indices where token[index] == UInt8(ascii: ".") {
+            if firstDot < 0 {
+                firstDot = index
+            } else if secondDot < 0 {
+                secondDot = index
+            } else {
+                return nil
+            }
+        }
+        guard secondDot >= 0 else { return nil }
+        let header = UnsafeBufferPointer(rebasing: token[..<firstDot])
+        let payload = UnsafeBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])
+        let signature = UnsafeBufferPointer(rebasing: token[(secondDot + 1)...])
+        guard isSignature(signature, of: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: token[..<secondDot])), key: key),
+              headerIsPinned(header), let payloadBytes = Base64URL.decode(payload)
         else { return nil }
-        let header = Substring(utf8[..<firstDot])
-        let payloadSegment = Substring(utf8[utf8.index(after: firstDot)..<secondDot])
-        let signatureSegment = Substring(utf8[utf8.index(after: secondDot)...])
-        guard let signature = Base64URL.decode(signatureSegment), signature.count == 32, Base64URL.isCanonical(signatureSegment)
-        else { return nil }
-        let signedLength = utf8.distance(from: utf8.startIndex, to: secondDot)
-        let authentic = utf8.withContiguousStorageIfAvailable { bytes in
-            HMAC<SHA256>.isValidAuthenticationCode(
-                signature, authenticating: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[0..<signedLength])), using: key
-            )
-        } ?? HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Array(utf8.prefix(signedLength)), using: key)
-        guard authentic, headerIsPinned(header), let payload = Base64URL.decode(payloadSegment) else { return nil }
-        return ClaimSet(json: payload)
+        return ClaimSet(json: payloadBytes)
+    }
+
+    /// Whether `signature` is exactly the unpadded base64url of HMAC-SHA256(`signed`).
+    /// Comparing encodings rather than decoded bytes also refuses every other spelling
+    /// of the same 32 bytes (non-zero trailing bits, padding). Constant time in the
+    /// signature's content: no early exit before the last byte.
+    static func isSignature(_ signature: UnsafeBufferPointer<UInt8>, of signed: UnsafeRawBufferPointer, key: HMACSHA256Key) -> Bool {
+        let length = Base64URL.encodedCount(SHA256.byteCount)
+        guard signature.count == length else { return false }
+        let mac = key.authenticationCode(for: signed)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { expected in
+            mac.withUnsafeBytes { Base64URL.encode($0, into: expected) }
+            var difference: UInt8 = 0
+            for index in 0..<length { difference |= expected[index] ^ signature[index] }
+            return difference == 0
+        }
     }
 
     /// The header segments Gatehouse and common libraries write, accepted without parsing.
-    static let knownHeaders: Set<Substring> = [
+    static let knownHeaders: [[UInt8]] = [
         #"{"alg":"HS256","typ":"JWT"}"#, #"{"typ":"JWT","alg":"HS256"}"#, #"{"alg":"HS256"}"#,
-    ].reduce(into: []) { $0.insert(Substring(Base64URL.encode(Array($1.utf8)))) }
+    ].map { Array(Base64URL.encode(Array($0.utf8)).utf8) }
 
     /// The header must be a JSON object of exactly the parameters Gatehouse writes:
     /// `alg`, exactly `HS256`, and optionally `typ`, exactly `JWT`; no key twice.
-    static func headerIsPinned(_ segment: Substring) -> Bool {
-        if knownHeaders.contains(segment) { return true }
+    static func headerIsPinned(_ segment: UnsafeBufferPointer<UInt8>) -> Bool {
+        for known in knownHeaders where known.count == segment.count {
+            if known.withUnsafeBufferPointer({ memcmp($0.baseAddress!, segment.baseAddress!, segment.count) == 0 }) { return true }
+        }
         guard let bytes = Base64URL.decode(segment),
               case .object(let header)? = try? headerDecoder.decode(JSONValue.self, from: Data(bytes)),
               header["alg"] == .string("HS256"),
