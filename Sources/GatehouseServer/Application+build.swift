@@ -17,10 +17,12 @@ struct HealthResponse: ResponseEncodable {
 ///   - configuration: the server configuration.
 ///   - logger: the logger to use (tests capture logs through it).
 ///   - now: the clock for tokens and sessions (tests move it instead of sleeping).
+///   - onServerRunning: called once the server listens.
 func buildApplication(
     _ configuration: ServerConfiguration,
     logger: Logger? = nil,
-    now: @escaping @Sendable () -> Date = { Date() }
+    now: @escaping @Sendable () -> Date = { Date() },
+    onServerRunning: @escaping @Sendable () async -> Void = {}
 ) async throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "gatehouse")
     logger.logLevel = configuration.logLevel
@@ -50,6 +52,7 @@ func buildApplication(
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        onServerRunning: { _ in await onServerRunning() },
         logger: logger
     )
     // Services stop in reverse order: the HTTP server drains, the pruner stops, and the

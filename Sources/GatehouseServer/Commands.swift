@@ -16,7 +16,9 @@ struct Serve: AsyncParsableCommand {
         if configuration.generatedSecrets {
             logger.warning("JWT secrets not configured: generated random secrets for this process; tokens will not survive a restart")
         }
-        let app = try await exitingOnDatabaseFailure(configuration) { try await buildApplication(configuration, logger: logger) }
+        let app = try await exitingOnDatabaseFailure(configuration) {
+            try await buildApplication(configuration, logger: logger, onServerRunning: { StartupPages.release(logger: logger) })
+        }
         try await app.runService()
     }
 }
