@@ -55,6 +55,7 @@ export DATABASE_URL="sqlite://$WORK/bench.sqlite" PORT HOST=127.0.0.1 LOG_LEVEL=
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
+anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$SERVER_PID/status"; }
 peak_kb() { awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
 
 start_server() {
@@ -110,6 +111,7 @@ LOGIN_SCRIPT="$(with_report "$SCRIPTS/login.lua")"
 ALL_CPUS="0-$(( CORES - 1 ))"
 declare -A SUM_RPS
 RUN_KB=()
+ANON_KB=()
 
 for run_number in $(seq 1 "$RUNS"); do
     ROWS=()
@@ -164,6 +166,7 @@ for run_number in $(seq 1 "$RUNS"); do
     LOGIN_RATIO="$(calc "$LOGIN_RPS / $CEILING")"
     sleep 1
     RUN_KB+=("$(rss_kb)")
+    ANON_KB+=("$(anon_kb)")
 done
 VERIFY_RATIO="$(calc "${SUM_RPS[verify]} / ${SUM_RPS[health]}")"
 PEAK_KB="$(peak_kb)"
@@ -174,8 +177,11 @@ start_server
 RESTART_S="$STARTUP_S"
 stop_server
 
-RUN_MB="$(for kb in "${RUN_KB[@]}"; do calc "$kb / 1024" 1; echo -n " "; done)"
+mb_list() { for kb in "$@"; do calc "$kb / 1024" 1; echo -n " "; done; }
+RUN_MB="$(mb_list "${RUN_KB[@]}")"
+ANON_MB="$(mb_list "${ANON_KB[@]}")"
 GROWTH_KB=$(( ${RUN_KB[-1]} - ${RUN_KB[0]} ))
+ANON_GROWTH_KB=$(( ${ANON_KB[-1]} - ${ANON_KB[0]} ))
 printf '\n%-26s %10s %9s %9s %7s %9s\n' scenario "req/s" "p50 ms" "p99 ms" errors "RSS MB"
 printf '%s\n' "${ROWS[@]}"
 printf '\nverify/health               %s   (target >= 0.80; %d alternations)\n' "$VERIFY_RATIO" $(( RUNS * 2 ))
@@ -183,8 +189,9 @@ printf 'login/(cores / one hash)    %s   (%s cores, one hash %.1f ms, ceiling %s
     "$LOGIN_RATIO" "$CORES" "$(calc "$ONE_HASH_S * 1000" 1)" "$CEILING"
 printf 'verify during login         p50 %s ms, p99 %s ms   (target p99 <= 20 ms)\n' "$DURING_P50" "$DURING_P99"
 printf 'memory                      idle %d MB, peak %d MB   (target idle <= 30 MB)\n' $(( IDLE_KB / 1024 )) $(( PEAK_KB / 1024 ))
-printf 'memory after each run       %s MB; run 1 to %d: %+d kB   (target: no growth)\n' "${RUN_MB% }" "$RUNS" "$GROWTH_KB"
+printf 'memory after each run       resident %s MB (run 1 to %d: %+d kB), of it anonymous %s MB (%+d kB)   (target: no growth)\n' \
+    "${RUN_MB% }" "$RUNS" "$GROWTH_KB" "${ANON_MB% }" "$ANON_GROWTH_KB"
 printf 'start-up to /health         first %.3f s, existing database %.3f s   (target <= 0.5 s)\n\n' "$FIRST_STARTUP" "$RESTART_S"
 printf '%s\n' "${JSON[@]}"
-printf '{"verify_health_ratio":%s,"login_ceiling_ratio":%s,"idle_rss_mb":%d,"peak_rss_mb":%d,"rss_after_runs_kb":[%s],"startup_s":%.3f}\n' \
-    "$VERIFY_RATIO" "$LOGIN_RATIO" $(( IDLE_KB / 1024 )) $(( PEAK_KB / 1024 )) "$(IFS=,; echo "${RUN_KB[*]}")" "$RESTART_S"
+printf '{"verify_health_ratio":%s,"login_ceiling_ratio":%s,"idle_rss_mb":%d,"peak_rss_mb":%d,"rss_after_runs_kb":[%s],"anon_after_runs_kb":[%s],"startup_s":%.3f}\n' \
+    "$VERIFY_RATIO" "$LOGIN_RATIO" $(( IDLE_KB / 1024 )) $(( PEAK_KB / 1024 )) "$(IFS=,; echo "${RUN_KB[*]}")" "$(IFS=,; echo "${ANON_KB[*]}")" "$RESTART_S"
