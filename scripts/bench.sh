@@ -23,33 +23,7 @@ RUNS="${BENCH_RUNS:-3}"
 CORES="$(nproc)"
 SCRIPTS="$PWD/scripts/bench"
 
-if ! command -v wrk >/dev/null; then
-    echo "bench: installing wrk from Debian's packages" >&2
-    SUDO=""; [[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
-    $SUDO apt-get update -qq >/dev/null || true
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
-fi
-
-# The binary as deployed: release, with the Swift runtime linked in (its own build
-# directory, so switching does not rebuild the usual .build).
-BUILD=(swift build -c release --static-swift-stdlib --scratch-path .build-static)
-echo "bench: building the release binary" >&2
-"${BUILD[@]}" --product gatehouse >/dev/null
-BIN="$("${BUILD[@]}" --show-bin-path)/gatehouse"
-
-WORK="$(mktemp -d /tmp/gatehouse-bench.XXXXXX)"
-SERVER_PID=""
-cleanup() {
-    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-URL="http://127.0.0.1:$PORT"
-export DATABASE_URL="sqlite://$WORK/bench.sqlite" PORT HOST=127.0.0.1 LOG_LEVEL=warning \
-    JWT_ACCESS_SECRET="$("$BIN" secret)" JWT_REFRESH_SECRET="$("$BIN" secret)" \
-    RATE_LIMIT_LOGIN=off RATE_LIMIT_REGISTER=off RATE_LIMIT_REFRESH=off LOGIN_FAILURES_PER_ACCOUNT=off
+source "$SCRIPTS/prepare.sh" bench
 
 # Arithmetic with awk (no bc needed): calc "1 / 3" [decimals]
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }

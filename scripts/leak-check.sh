@@ -7,34 +7,13 @@
 # rotations) and verifies access tokens for 3 s (about 40,000 requests), then prints the
 # server's anonymous (heap) and resident memory. The database hardly grows, so a leak
 # shows as growth in proportion to the rounds; caches and allocator arenas level off.
-# Uses the binary scripts/bench.sh builds; installs wrk if missing.
+# Builds and runs the same binary as scripts/bench.sh (scripts/bench/prepare.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS="${LEAK_ROUNDS:-16}"
-if ! command -v wrk >/dev/null; then
-    SUDO=""; [[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
-    $SUDO apt-get update -qq >/dev/null || true
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
-fi
-BUILD=(swift build -c release --static-swift-stdlib --scratch-path .build-static)
-echo "leak-check: building the release binary" >&2
-"${BUILD[@]}" --product gatehouse >/dev/null
-BIN="$("${BUILD[@]}" --show-bin-path)/gatehouse"
-
-WORK="$(mktemp -d /tmp/gatehouse-leak.XXXXXX)"
-SERVER_PID=""
-cleanup() {
-    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-URL="http://127.0.0.1:$PORT"
-export DATABASE_URL="sqlite://$WORK/leak.sqlite" PORT HOST=127.0.0.1 LOG_LEVEL=warning BCRYPT_COST=4 \
-    JWT_ACCESS_SECRET="$("$BIN" secret)" JWT_REFRESH_SECRET="$("$BIN" secret)" \
-    RATE_LIMIT_LOGIN=off RATE_LIMIT_REGISTER=off RATE_LIMIT_REFRESH=off LOGIN_FAILURES_PER_ACCOUNT=off
+source scripts/bench/prepare.sh leak-check
+export BCRYPT_COST=4
 taskset -c 0 "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 until curl -sf "$URL/health" >/dev/null 2>&1; do sleep 0.01; done
