@@ -35,7 +35,10 @@ import Testing
         }
     }
 
-    static let malformedHeaders: [String?] = [nil, "", "Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearer a b", "Token abc"]
+    static let malformedHeaders: [String?] = [
+        nil, "", "Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearer a b", "Token abc", "Bearerabc", "Bearer\tabc", "Beare abc",
+        "Bearer  ", "   ", "\u{00C2}earer abc",
+    ]
 
     @Test(arguments: malformedHeaders)
     func missingOrMalformedHeaderIsAuthenticationRequired(header: String?) async throws {
@@ -44,6 +47,30 @@ import Testing
             if let header { headers[.authorization] = header }
             let response = try await client.get("/api/v1/users/me", headers: headers)
             expectError(response, .unauthorized, "Authentication required")
+        }
+    }
+
+    /// Two Authorization fields, even two valid tokens, are not one credential.
+    @Test func twoAuthorizationFieldsAreAuthenticationRequired() async throws {
+        try await TestServer.withApp { client in
+            let (auth, _) = try await client.registered(email: "yves@example.com")
+            var headers: HTTPFields = [:]
+            headers.append(HTTPField(name: .authorization, value: "Bearer \(auth.accessToken)"))
+            headers.append(HTTPField(name: .authorization, value: "Bearer \(auth.accessToken)"))
+            let response = try await client.get("/api/v1/users/me", headers: headers)
+            expectError(response, .unauthorized, "Authentication required")
+        }
+    }
+
+    /// Spaces around and between the scheme and the token are tolerated, and the scheme
+    /// in any case.
+    @Test(arguments: ["  Bearer TOKEN", "Bearer   TOKEN", "Bearer TOKEN   ", "BEARER TOKEN", "bEaReR TOKEN"])
+    func bearerSpellingsAreAccepted(template: String) async throws {
+        try await TestServer.withApp { client in
+            let (auth, _) = try await client.registered(email: "zack@example.com")
+            let header = template.replacingOccurrences(of: "TOKEN", with: auth.accessToken)
+            let response = try await client.get("/api/v1/users/me", headers: [.authorization: header])
+            #expect(response.status == .ok, "\(header)")
         }
     }
 

@@ -16,9 +16,15 @@ public struct RequireAuthMiddleware<Context: GatehouseRequestContext>: RouterMid
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard var header = request.headers[.authorization] else { throw AppError.authenticationRequired }
-        // The token is verified where it lies in the header, without copying it out.
-        let verified: Result<AccessClaims, TokenError>? = header.withUTF8 { bytes in
+        var authorization: HTTPField?
+        for field in request.headers where field.name == .authorization {
+            // Two Authorization fields are not one credential.
+            guard authorization == nil else { throw AppError.authenticationRequired }
+            authorization = field
+        }
+        guard let authorization else { throw AppError.authenticationRequired }
+        // The token is verified where it lies in the field's bytes, without copying it out.
+        let verified: Result<AccessClaims, TokenError>? = authorization.withUnsafeBytesOfValue { bytes in
             guard let token = Self.bearerToken(bytes) else { return nil }
             return Result { () throws(TokenError) in try verifier.verifyAccess(bytes: token) }
         }
@@ -37,14 +43,21 @@ public struct RequireAuthMiddleware<Context: GatehouseRequestContext>: RouterMid
     /// is not.
     static func bearerToken(_ header: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
         let space = UInt8(ascii: " ")
-        guard let schemeStart = header.firstIndex(where: { $0 != space }) else { return nil }
-        let schemeEnd = header[schemeStart...].firstIndex(of: space) ?? header.endIndex
-        let scheme = header[schemeStart..<schemeEnd]
-        guard scheme.count == 6, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }),
-              let tokenStart = header[schemeEnd...].firstIndex(where: { $0 != space })
-        else { return nil }
-        let tokenEnd = header[tokenStart...].firstIndex(of: space) ?? header.endIndex
-        guard header[tokenEnd...].allSatisfy({ $0 == space }) else { return nil }
-        return UnsafeBufferPointer(rebasing: header[tokenStart..<tokenEnd])
+        var index = 0
+        while index < header.count, header[index] == space { index += 1 }
+        // "bearer" in any case (`| 0x20` lower-cases letters and changes no other byte into
+        // one), then at least one space.
+        guard header.count - index > 6, header[index + 6] == space else { return nil }
+        for letter in "bearer".utf8 {
+            guard header[index] | 0x20 == letter else { return nil }
+            index += 1
+        }
+        while index < header.count, header[index] == space { index += 1 }
+        let start = index
+        while index < header.count, header[index] != space { index += 1 }
+        let end = index
+        while index < header.count, header[index] == space { index += 1 }
+        guard end > start, index == header.count else { return nil }
+        return UnsafeBufferPointer(rebasing: header[start..<end])
     }
 }
