@@ -17,6 +17,14 @@ func forge(header: String, payload: String, secret: String, algorithm: String = 
     return signingInput + "." + Base64URL.encode(mac)
 }
 
+extension Base64URL {
+    /// The verifier decodes bytes in place; tests decode text.
+    static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        var text = String(text)
+        return text.withUTF8 { decode($0) }
+    }
+}
+
 struct Fixture: Sendable {
     static let now = 1_800_000_000
     static let userID = "5b1e6d0c-3f43-4c0e-9c8c-0d8d3c1e9a11"

@@ -35,12 +35,6 @@ enum Base64URL {
         return invalid == 0 ? output : nil
     }
 
-    /// Decodes `text` (see the buffer form).
-    static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        var text = String(text)
-        return text.withUTF8 { decode($0) }
-    }
-
     /// Writes the encoding of `bytes` to `output`, which must hold `encodedCount(bytes.count)`
     /// bytes.
     static func encode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) {
