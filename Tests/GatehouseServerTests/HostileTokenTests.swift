@@ -155,6 +155,50 @@ import Testing
         }
     }
 
+    enum IntegerClaim: String, Sendable, CaseIterable {
+        case iat, exp, nbf, version, gen
+    }
+
+    static let extremes = [Int.max, Int.min, 0, -1]
+
+    /// Whether a correctly signed token whose `claim` is `value` (everything else real)
+    /// is served. Gatehouse never issues negative numbers; `exp = Int.max` is a token the
+    /// key holder chose to make eternal; a refresh token of another `version` or an old
+    /// `gen` is a dead session.
+    static func accepted(_ kind: Kind, _ claim: IntegerClaim, _ value: Int) -> Bool {
+        switch claim {
+        case .iat, .nbf, .gen: value == 0
+        case .exp: value == .max
+        case .version: value == 0 || (kind == .access && value == .max)
+        }
+    }
+
+    /// A correctly signed token with `exp = 2^63 − 1` killed the process (`exp + skew`
+    /// trapped on overflow). Every integer claim of both kinds, at both ends of 64 bits,
+    /// at zero and negative, gets an answer.
+    @Test(arguments: Kind.allCases, IntegerClaim.allCases)
+    func extremeIntegerClaimsAreAnsweredNeverATrap(kind: Kind, claim: IntegerClaim) async throws {
+        guard kind == .refresh || claim != .gen else { return }
+        for value in Self.extremes {
+            try await Self.withVictim { client, settings, real, _ in
+                let token = kind == .access ? real.access : real.refresh
+                var claims = try payload(of: token)
+                claims[claim.rawValue] = value
+                let json = String(decoding: try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys]), as: UTF8.self)
+                let secret = kind == .access ? settings.accessSecret : settings.refreshSecret
+                let forged = Self.sign(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: json, secret: secret)
+                let response = try await Self.present(forged, as: kind, to: client)
+                if Self.accepted(kind, claim, value) {
+                    #expect(response.status == .ok, "\(kind) \(claim)=\(value): \(response.text)")
+                } else {
+                    expectError(response, .unauthorized)
+                    #expect(response.status == .unauthorized, "\(kind) \(claim)=\(value): \(response.text)")
+                }
+                #expect(try await client.get("/health").status == .ok)
+            }
+        }
+    }
+
     /// The table proves something only if the same construction, with nothing wrong,
     /// is accepted.
     @Test(arguments: Kind.allCases)

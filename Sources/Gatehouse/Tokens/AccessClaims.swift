@@ -49,10 +49,11 @@ public struct AccessClaims: JWTPayload, Equatable {
         case sub, role, version, sid, iat, exp, iss, aud, nbf
     }
 
-    /// Reads the claims from a parsed payload; `nil` when any is missing or malformed.
+    /// Reads the claims from a parsed payload; `nil` when any is missing or malformed
+    /// (a negative `version` included: Gatehouse never issues one).
     init?(claims: ClaimSet) {
         guard let sub = claims.uuid("sub"), let role = claims.string("role").flatMap(Role.init(rawValue:)),
-              let version = claims.integer("version"), let sid = claims.uuid("sid"),
+              let version = claims.integer("version"), version >= 0, let sid = claims.uuid("sid"),
               let iat = claims.integer("iat"), let exp = claims.integer("exp"), let iss = claims.string("iss"),
               case .some(let aud) = claims.audience(), case .some(let nbf) = claims.optionalInteger("nbf")
         else { return nil }

@@ -53,10 +53,11 @@ public struct RefreshClaims: JWTPayload, Equatable {
         case sub, version, sid, gen, iat, exp, iss, jti, aud, nbf
     }
 
-    /// Reads the claims from a parsed payload; `nil` when any is missing or malformed.
+    /// Reads the claims from a parsed payload; `nil` when any is missing or malformed
+    /// (a negative `version` or `gen` included: Gatehouse never issues one).
     init?(claims: ClaimSet) {
-        guard let sub = claims.uuid("sub"), let version = claims.integer("version"), let sid = claims.uuid("sid"),
-              let gen = claims.integer("gen"), let iat = claims.integer("iat"), let exp = claims.integer("exp"),
+        guard let sub = claims.uuid("sub"), let version = claims.integer("version"), version >= 0, let sid = claims.uuid("sid"),
+              let gen = claims.integer("gen"), gen >= 0, let iat = claims.integer("iat"), let exp = claims.integer("exp"),
               let iss = claims.string("iss"), let jti = claims.string("jti"),
               case .some(let aud) = claims.audience(), case .some(let nbf) = claims.optionalInteger("nbf")
         else { return nil }

@@ -61,12 +61,18 @@ public struct TokenVerifier: Sendable {
         return claims
     }
 
+    /// Issuer, audience and times. The claims are any 64-bit integers a key holder chose
+    /// (`exp = Int.max` included), so no arithmetic touches them: the skew is applied to
+    /// the clock's reading, which is a small positive number, never to a claim. Gatehouse
+    /// never issues a negative time, so one is refused.
     private func checkTimes(iat: Int, exp: Int, nbf: Int?, iss: String, aud: String?, audience: String?) throws(TokenError) {
         guard iss == issuer, aud == audience else { throw .invalid }
         let now = Int(self.now().timeIntervalSince1970.rounded(.down))
-        guard iat <= now + clockSkew, exp > iat else { throw .invalid }
-        if let nbf, nbf > now + clockSkew { throw .invalid }
-        guard now < exp + clockSkew else { throw .expired }
+        let latest = now + clockSkew
+        let earliest = now - clockSkew
+        guard iat >= 0, iat <= latest, exp > iat else { throw .invalid }
+        if let nbf, nbf < 0 || nbf > latest { throw .invalid }
+        guard exp > earliest else { throw .expired }
     }
 
     /// Steps 1–4 above: the payload's claims when the token is well formed, pinned and
