@@ -44,13 +44,60 @@ import Testing
     }
 
     @Test func namesAreTrimmedAndCountedInCharacters() throws {
-        let registration = try Registration.validate(name: "\t Zoë 👩‍💻 \n", email: "z@example.com", password: "password")
-        #expect(registration.name == "Zoë 👩‍💻")
+        let registration = try Registration.validate(name: "\t Zoë 🚀 \n", email: "z@example.com", password: "password")
+        #expect(registration.name == "Zoë 🚀")
         #expect(throws: AppError.self) { try Registration.validate(name: "é", email: "z@example.com", password: "password") }
         _ = try Registration.validate(name: String(repeating: "é", count: 100), email: "z@example.com", password: "password")
         #expect(throws: AppError.self) {
             try Registration.validate(name: String(repeating: "é", count: 101), email: "z@example.com", password: "password")
         }
+    }
+
+    static func nameError(_ name: String) -> String? {
+        if case .failure(let error) = Registration.checkName(name) { return error.message }
+        return nil
+    }
+
+    /// `"a"` and 60,000 combining marks is one `Character` and was stored as a 60 KB
+    /// "2-character" name. Names are counted in Unicode scalars and bounded in bytes.
+    @Test func nameLimitsAreScalarsAndBytes() {
+        #expect(Self.nameError("a" + String(repeating: "\u{301}", count: 60_000)) != nil)
+        #expect(Self.nameError("a" + String(repeating: "\u{301}", count: 99)) == nil)
+        #expect(Self.nameError("a" + String(repeating: "\u{301}", count: 100)) == "must be between 2 and 100 characters")
+        // 100 scalars of 4 bytes: 400 bytes, the most.
+        #expect(Self.nameError(String(repeating: "𝒜", count: 100)) == nil)
+        #expect(Self.nameError(String(repeating: "a", count: 100)) == nil)
+        #expect(Self.nameError(String(repeating: "a", count: 101)) == "must be between 2 and 100 characters")
+    }
+
+    /// Format characters (category Cf: bidirectional overrides and isolates, zero-width
+    /// characters, the BOM, …) make a name display as something else.
+    @Test(arguments: [
+        "\u{202A}", "\u{202B}", "\u{202C}", "\u{202D}", "\u{202E}", "\u{2066}", "\u{2067}", "\u{2068}", "\u{2069}",
+        "\u{200B}", "\u{200D}", "\u{200E}", "\u{200F}", "\u{FEFF}", "\u{061C}", "\u{00AD}", "\u{E0001}",
+    ])
+    func formatCharactersAreRefused(character: String) {
+        #expect(Self.nameError("Mallory " + character + "gnp.exe") == "must not contain invisible or text-direction characters")
+    }
+
+    @Test func controlCharactersAndNULAreRefused() {
+        #expect(Self.nameError("Al\u{0}ice") == "must not contain control characters")
+        #expect(Self.nameError("Al\u{1B}[31mice") == "must not contain control characters")
+        #expect(Self.nameError("Al\u{85}ice") == "must not contain control characters")
+    }
+
+    /// Stored on every session: cut to 512 bytes where a scalar ends, controls dropped.
+    @Test func userAgentsAreBoundedInBytes() throws {
+        let huge = ClientInfo(userAgent: String(repeating: "Mozilla/5.0 ", count: 6_200))
+        #expect(huge.userAgent?.utf8.count == 512)
+        let multibyte = ClientInfo(userAgent: "a" + String(repeating: "€", count: 300))
+        let agent = try #require(multibyte.userAgent)
+        #expect(agent.utf8.count == 511)
+        #expect(agent.unicodeScalars.dropFirst().allSatisfy { $0 == "€" })
+        let combining = ClientInfo(userAgent: "a" + String(repeating: "\u{301}", count: 60_000))
+        #expect(combining.userAgent.map { $0.utf8.count <= 512 } == true)
+        #expect(ClientInfo(userAgent: "curl/8\u{0}\r\nX-Evil: 1").userAgent == "curl/8X-Evil: 1")
+        #expect(ClientInfo(userAgent: "\u{0}\u{1}").userAgent == nil)
     }
 
     @Test func passwordLimitsAreBytes() throws {

@@ -1,7 +1,7 @@
 /// A validated registration: what `POST /auth/register` and `gatehouse create-admin`
 /// accept, with the rules of SPEC.md §3.2.
 public struct Registration: Sendable, Equatable {
-    /// Trimmed name, 2–100 characters.
+    /// Trimmed name, 2–100 Unicode scalars and at most 400 UTF-8 bytes.
     public let name: String
     /// Normalised email.
     public let email: String
@@ -22,18 +22,33 @@ public struct Registration: Sendable, Equatable {
         }
     }
 
-    /// Trims the name and checks its length (in characters) and that it has no control characters.
+    /// Longest name in UTF-8 bytes: what is stored and echoed in every response is
+    /// bounded by bytes, not by user-perceived characters (`"a"` followed by 60,000
+    /// combining marks is one `Character`).
+    public static let maximumNameBytes = 400
+
+    /// Trims the name and checks it (SPEC.md §3.2): 2–100 Unicode scalars, at most 400
+    /// UTF-8 bytes, no control characters and no format characters (category Cf, which
+    /// includes the bidirectional overrides and isolates U+202A–U+202E and U+2066–U+2069
+    /// and the zero-width characters): they make a name display as something else in an
+    /// admin screen or a log viewer.
     public static func checkName(_ raw: String) -> Result<String, FieldError> {
         let name = raw.trimmingWhitespaceAndNewlines()
-        guard (2...100).contains(name.count) else {
+        guard (2...100).contains(name.unicodeScalars.count) else {
             return .failure(FieldError(field: "name", message: "must be between 2 and 100 characters"))
+        }
+        // Implied by the scalar count today (a scalar is at most 4 bytes), and kept so the
+        // byte bound holds whatever the character rule becomes.
+        guard name.utf8.count <= maximumNameBytes else {
+            return .failure(FieldError(field: "name", message: "must be at most \(maximumNameBytes) bytes"))
         }
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             return .failure(FieldError(field: "name", message: "must not contain control characters"))
         }
-        // Zero-width and other invisible format characters are not white space, but a
-        // name made only of them is still blank.
-        guard name.unicodeScalars.contains(where: { !$0.properties.isWhitespace && $0.properties.generalCategory != .format }) else {
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .format }) else {
+            return .failure(FieldError(field: "name", message: "must not contain invisible or text-direction characters"))
+        }
+        guard name.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
             return .failure(FieldError(field: "name", message: "must not be blank"))
         }
         return .success(name)
