@@ -10,8 +10,11 @@ import Synchronization
 /// - every window has the same length, so windows end in the order they opened; a queue
 ///   in that order lets expired windows be dropped from its front as time passes, in
 ///   constant time per window;
-/// - at `capacity` windows the one that ends soonest is evicted (it would have freed
-///   itself first), so a spray of new keys can displace old counts but never grow memory.
+/// - at `capacity` windows the one that ends soonest *among those still allowing events*
+///   is evicted (it would have freed itself first). A window that is refusing (a locked
+///   account, a limited IP) is never evicted: a spray of new keys must not unlock it. If
+///   every window is refusing, the new key is refused until the soonest one ends. So a
+///   spray can displace counts that do not matter yet, and never grows memory.
 ///   The queue holds at most twice `capacity` entries before it is compacted.
 ///
 /// `approximateBytes` reports the storage held, for tests and diagnostics.
@@ -46,7 +49,10 @@ public final class InMemoryRateLimiter: RateLimiter {
                 state.windows[digest] = window
                 return .allowed
             }
-            state.open(digest, until: time + Double(limit.window), at: time, capacity: capacity)
+            guard state.open(digest, until: time + Double(limit.window), at: time, capacity: capacity, limit: limit.count) else {
+                // Full of refusing windows: refuse rather than forget one of them.
+                return .limited(retryAfter: max(1, Int(((state.soonestEnd ?? time) - time).rounded(.up))))
+            }
             return .allowed
         }
     }
@@ -101,23 +107,40 @@ public final class InMemoryRateLimiter: RateLimiter {
         /// Windows in the order they end; entries whose window was reset or replaced are
         /// stale and skipped.
         var queue: [QueueEntry] = []
+        /// The first entry whose window may still be open.
         var head = 0
+        /// The first entry that may still be evicted: every live window before it is
+        /// refusing, and a refusing window stays refusing until it ends, so this cursor
+        /// only moves forward (each entry is passed once).
+        var evictHead = 0
         var serial: UInt32 = 0
 
+        /// When the soonest live window ends.
+        var soonestEnd: Double? {
+            queue[head...].first { windows[$0.digest]?.serial == $0.serial }?.end
+        }
+
         /// Opens a new window for `digest`, first dropping expired windows and, at
-        /// capacity, the window that ends soonest.
-        mutating func open(_ digest: Digest, until end: Double, at time: Double, capacity: Int) {
+        /// capacity, the soonest-ending window that is not refusing. Returns false (and
+        /// changes nothing) when every window is refusing.
+        mutating func open(_ digest: Digest, until end: Double, at time: Double, capacity: Int, limit: Int) -> Bool {
             while head < queue.count, queue[head].end <= time {
                 dropHead()
             }
             windows[digest] = nil
-            while windows.count >= capacity, head < queue.count {
-                dropHead()
+            evictHead = max(evictHead, head)
+            while windows.count >= capacity {
+                guard evictHead < queue.count else { return false }
+                let entry = queue[evictHead]
+                evictHead += 1
+                guard let window = windows[entry.digest], window.serial == entry.serial, Int(window.count) < limit else { continue }
+                windows[entry.digest] = nil
             }
             serial &+= 1
             windows[digest] = Window(end: end, count: 1, serial: serial)
             queue.append(QueueEntry(digest: digest, end: end, serial: serial))
             compact(capacity: capacity)
+            return true
         }
 
         private mutating func dropHead() {
@@ -129,14 +152,19 @@ public final class InMemoryRateLimiter: RateLimiter {
         }
 
         /// Keeps the queue within twice the capacity: drops the consumed front, and the
-        /// stale entries left by resets.
+        /// stale entries left by resets and evictions.
         private mutating func compact(capacity: Int) {
             if head > 1_024, head * 2 > queue.count {
                 queue.removeFirst(head)
+                evictHead -= head
                 head = 0
             }
             if queue.count - head > 2 * capacity {
-                queue = queue[head...].filter { windows[$0.digest]?.serial == $0.serial }
+                // Live entries keep their order; the eviction cursor keeps its place
+                // among them (refusing windows before it stay behind it).
+                let live = queue[head...].enumerated().filter { windows[$0.element.digest]?.serial == $0.element.serial }
+                evictHead = live.firstIndex { head + $0.offset >= evictHead } ?? live.count
+                queue = live.map(\.element)
                 head = 0
             }
         }
