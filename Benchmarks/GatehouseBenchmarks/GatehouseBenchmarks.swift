@@ -15,7 +15,7 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 1_000_000
     )
 
-    let configuration = GatehouseConfiguration(
+    let configuration = try! GatehouseConfiguration(
         accessSecret: String(repeating: "access-secret-", count: 4), refreshSecret: String(repeating: "refresh-secret-", count: 4)
     )
     let userID = UUID(uuidString: "5b1e6d0c-3f43-4c0e-9c8c-0d8d3c1e9a11")!

@@ -1,4 +1,5 @@
 import Foundation
+import Gatehouse
 
 /// Where the data lives, from `DATABASE_URL`.
 enum DatabaseLocation: Sendable, Equatable {

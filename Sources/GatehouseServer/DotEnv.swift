@@ -1,4 +1,5 @@
 import Foundation
+import Gatehouse
 /// A minimal `.env` reader: `KEY=VALUE` lines, `#` comments, optional `export `, and
 /// single- or double-quoted values. Real environment variables win over it.
 enum DotEnv {

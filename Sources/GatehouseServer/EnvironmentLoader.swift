@@ -54,40 +54,45 @@ struct EnvironmentLoader {
         let accessTTL = check { () throws(ConfigurationError) in try duration("JWT_ACCESS_TTL", default: 15 * 60, allowZero: false) }
         let refreshTTL = check { () throws(ConfigurationError) in try duration("JWT_REFRESH_TTL", default: 7 * 86_400, allowZero: false) }
         let reuse = check { () throws(ConfigurationError) in try duration("REFRESH_REUSE_INTERVAL", default: 10, allowZero: true) }
-        let cost = check { () throws(ConfigurationError) in try bcryptCost(production: production) }
+        let cost = check { () throws(ConfigurationError) in try bcryptCost() }
         let logLevel = check { () throws(ConfigurationError) in try level() }
         let limits = check { () throws(ConfigurationError) in try rateLimits() }
-        let trustProxy = check { () throws(ConfigurationError) in try boolean("TRUST_PROXY", default: false) }
+        let trustProxy = check { () throws(ConfigurationError) in try trustedProxies() }
         let corsOrigins = check { () throws(ConfigurationError) in try origins() }
         let issuer = variables["JWT_ISSUER"] ?? "gatehouse"
         let audience = variables["JWT_AUDIENCE"]
 
+        let hashQueue = check { () throws(ConfigurationError) -> Int? in
+            guard variables["PASSWORD_HASH_QUEUE"] != nil else { return nil }
+            return try integer("PASSWORD_HASH_QUEUE", default: 0, in: 1...GatehouseConfiguration.maximumPasswordHashQueue)
+        }
+
         var accessSecret = variables["JWT_ACCESS_SECRET"]
         var refreshSecret = variables["JWT_REFRESH_SECRET"]
-        var generated = false
-        for (name, secret) in [("JWT_ACCESS_SECRET", accessSecret), ("JWT_REFRESH_SECRET", refreshSecret)] {
-            if let secret {
-                if secret.count < 32 { errors.append(ConfigurationError(name, "must be at least 32 characters")) }
-            } else if production && requireSecrets {
+        if production && requireSecrets {
+            for (name, secret) in [("JWT_ACCESS_SECRET", accessSecret), ("JWT_REFRESH_SECRET", refreshSecret)] where secret == nil {
                 errors.append(ConfigurationError(name, "is required when APP_ENV=production"))
             }
         }
-        if let accessSecret, accessSecret == refreshSecret {
-            errors.append(ConfigurationError("JWT_REFRESH_SECRET", "must differ from JWT_ACCESS_SECRET"))
+        let generated = accessSecret == nil || refreshSecret == nil
+        if accessSecret == nil { accessSecret = SecretGenerator.hex() }
+        if refreshSecret == nil { refreshSecret = SecretGenerator.hex() }
+
+        // The library's own rules (secret lengths, a cost too low for production, …), so
+        // the server and an embedding refuse exactly the same settings. Settings that did
+        // not parse take their defaults here and are reported once, by the parse.
+        let gatehouse = GatehouseConfiguration(
+            unchecked: environment, accessSecret: accessSecret!, refreshSecret: refreshSecret!,
+            accessTokenTTL: accessTTL ?? 900, refreshTokenTTL: refreshTTL ?? 604_800, issuer: issuer, audience: audience,
+            bcryptCost: cost ?? 12, refreshReuseInterval: reuse ?? 10, rateLimits: limits ?? RateLimits(),
+            trustedProxies: trustProxy ?? .none, passwordHashQueue: hashQueue ?? nil
+        )
+        for problem in gatehouse.problems where !errors.contains(where: { $0.variable == problem.variable }) {
+            errors.append(problem)
         }
-        guard errors.isEmpty, let port, let database, let accessTTL, let refreshTTL, let reuse, let cost, let logLevel,
-              let limits, let trustProxy, let corsOrigins, let poolSize, let databaseTimeout
-        else {
+        guard errors.isEmpty, let port, let database, let logLevel, let corsOrigins, let poolSize, let databaseTimeout else {
             throw ConfigurationErrors(errors: errors)
         }
-        if accessSecret == nil { accessSecret = SecretGenerator.hex(); generated = true }
-        if refreshSecret == nil { refreshSecret = SecretGenerator.hex(); generated = true }
-
-        let gatehouse = GatehouseConfiguration(
-            environment: environment, accessSecret: accessSecret!, refreshSecret: refreshSecret!,
-            accessTokenTTL: accessTTL, refreshTokenTTL: refreshTTL, issuer: issuer, audience: audience,
-            bcryptCost: cost, refreshReuseInterval: reuse, rateLimits: limits, trustProxy: trustProxy
-        )
         return ServerConfiguration(
             gatehouse: gatehouse, host: host, port: port, database: database, databasePoolSize: poolSize,
             databaseTimeout: databaseTimeout, logLevel: logLevel,
@@ -147,13 +152,12 @@ struct EnvironmentLoader {
         )
     }
 
-    private func boolean(_ name: String, default value: Bool) throws(ConfigurationError) -> Bool {
-        guard let raw = variables[name] else { return value }
-        switch raw.lowercased() {
-        case "true": return true
-        case "false": return false
-        default: throw ConfigurationError(name, "must be true or false")
+    private func trustedProxies() throws(ConfigurationError) -> TrustedProxies {
+        guard let raw = variables["TRUST_PROXY"] else { return .none }
+        guard let proxies = TrustedProxies(parsing: raw) else {
+            throw ConfigurationError("TRUST_PROXY", TrustedProxies.formatProblem)
         }
+        return proxies
     }
 
     private func origins() throws(ConfigurationError) -> [String] {
@@ -172,12 +176,8 @@ struct EnvironmentLoader {
         return origins
     }
 
-    private func bcryptCost(production: Bool) throws(ConfigurationError) -> Int {
-        let cost = try integer("BCRYPT_COST", default: 12, in: 4...31)
-        if production && cost < 10 {
-            throw ConfigurationError("BCRYPT_COST", "must be at least 10 when APP_ENV=production")
-        }
-        return cost
+    private func bcryptCost() throws(ConfigurationError) -> Int {
+        try integer("BCRYPT_COST", default: 12, in: 4...31)
     }
 
     private func level() throws(ConfigurationError) -> Logger.Level {

@@ -44,7 +44,8 @@ import Testing
             login: RateLimit(10, per: 60), register: RateLimit(20, per: 3_600), refresh: RateLimit(60, per: 60),
             loginFailuresPerAccount: RateLimit(5, per: 900)
         ))
-        #expect(settings.trustProxy == false)
+        #expect(settings.trustedProxies == .none)
+        #expect(settings.passwordHashQueue == nil)
         #expect(configuration.corsOrigins == [])
     }
 
@@ -58,9 +59,9 @@ import Testing
         #expect(settings.rateLimits == RateLimits(
             login: RateLimit(3, per: 2), register: nil, refresh: RateLimit(100, per: 3_600), loginFailuresPerAccount: nil
         ))
-        #expect(settings.trustProxy)
+        #expect(settings.trustedProxies == .hops(1))
         #expect(configuration.corsOrigins == ["https://app.example.com", "http://localhost:3000"])
-        #expect(try load(["TRUST_PROXY": "FALSE"]).gatehouse.trustProxy == false)
+        #expect(try load(["TRUST_PROXY": "FALSE"]).gatehouse.trustedProxies == .none)
     }
 
     @Test func everyVariableIsRead() throws {
@@ -175,6 +176,11 @@ import Testing
         (["RATE_LIMIT_REFRESH": "disabled"], "RATE_LIMIT_REFRESH", nil),
         (["LOGIN_FAILURES_PER_ACCOUNT": "5/0s"], "LOGIN_FAILURES_PER_ACCOUNT", nil),
         (["TRUST_PROXY": "yes please"], "TRUST_PROXY", nil),
+        (["TRUST_PROXY": "101"], "TRUST_PROXY", nil),
+        (["TRUST_PROXY": "10.0.0.0/8, 10.0.0.0/99"], "TRUST_PROXY", nil),
+        (["PASSWORD_HASH_QUEUE": "0"], "PASSWORD_HASH_QUEUE", nil),
+        (["PASSWORD_HASH_QUEUE": "100001"], "PASSWORD_HASH_QUEUE", nil),
+        (["PASSWORD_HASH_QUEUE": "lots"], "PASSWORD_HASH_QUEUE", nil),
         (["CORS_ORIGINS": "*"], "CORS_ORIGINS", nil),
         (["CORS_ORIGINS": "https://ok.example, https://bad.example/path"], "CORS_ORIGINS", nil),
     ]
@@ -189,6 +195,54 @@ import Testing
         if let secret {
             #expect(!text.contains(secret))
         }
+    }
+
+    @Test func proxyAndHashQueueSettingsAreRead() throws {
+        #expect(try load(["TRUST_PROXY": "2"]).gatehouse.trustedProxies == .hops(2))
+        #expect(try load(["TRUST_PROXY": "0"]).gatehouse.trustedProxies == TrustedProxies.none)
+        let networks = try load(["TRUST_PROXY": "10.0.0.0/8, 2001:db8::/32 ,192.0.2.7"]).gatehouse.trustedProxies
+        #expect(networks.description == "10.0.0.0/8,2001:db8::/32,192.0.2.7/32")
+        #expect(try load(["PASSWORD_HASH_QUEUE": "40"]).gatehouse.passwordHashQueue == 40)
+    }
+
+    /// The library's initialiser applies the loader's rules with the loader's messages
+    /// (SPEC.md §1), so an embedding cannot run on settings the server refuses.
+    @Test func theLibraryRefusesWhatTheServerRefuses() {
+        func problems(_ make: () throws(ConfigurationErrors) -> GatehouseConfiguration) -> [String] {
+            do {
+                _ = try make()
+                return []
+            } catch {
+                return error.errors.map(\.description)
+            }
+        }
+        let long = Self.access
+        #expect(problems { () throws(ConfigurationErrors) in try GatehouseConfiguration(accessSecret: "", refreshSecret: Self.refresh) }
+            == ["JWT_ACCESS_SECRET must be at least 32 characters"])
+        #expect(problems { () throws(ConfigurationErrors) in try GatehouseConfiguration(accessSecret: long, refreshSecret: "short") }
+            == ["JWT_REFRESH_SECRET must be at least 32 characters"])
+        #expect(problems { () throws(ConfigurationErrors) in try GatehouseConfiguration(accessSecret: long, refreshSecret: long) }
+            == ["JWT_REFRESH_SECRET must differ from JWT_ACCESS_SECRET"])
+        #expect(problems { () throws(ConfigurationErrors) in
+            try GatehouseConfiguration(accessSecret: long, refreshSecret: Self.refresh, bcryptCost: 4)
+        } == ["BCRYPT_COST must be at least 10 when APP_ENV=production"])
+        #expect(problems { () throws(ConfigurationErrors) in
+            try GatehouseConfiguration(accessSecret: long, refreshSecret: Self.refresh, accessTokenTTL: 0, passwordHashQueue: 0)
+        }.count == 2)
+        #expect(problems { () throws(ConfigurationErrors) in
+            try GatehouseConfiguration(environment: .development, accessSecret: long, refreshSecret: Self.refresh, bcryptCost: 4)
+        } == [])
+        // The same messages as the environment loader gives.
+        #expect(self.problems(["JWT_ACCESS_SECRET": "short"]).map(\.description) == ["JWT_ACCESS_SECRET must be at least 32 characters"])
+    }
+
+    /// An embedding that does not say otherwise is in production: `Secure` cookies.
+    @Test func theEmbeddingDefaultIsProduction() throws {
+        let settings = try GatehouseConfiguration(accessSecret: Self.access, refreshSecret: Self.refresh)
+        #expect(settings.environment == .production)
+        #expect(settings.secureCookies)
+        let cookie = RefreshCookie(path: "/api/v1/auth/refresh", maxAge: settings.refreshTokenTTL, secure: settings.secureCookies)
+        #expect(cookie.setting("t").hasSuffix("; Secure"))
     }
 
     @Test func everyBadVariableIsReported() {

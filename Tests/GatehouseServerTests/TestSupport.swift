@@ -126,19 +126,24 @@ enum TestServer {
         accessTTL: Int = 900,
         refreshTTL: Int = 7 * 86_400,
         rateLimits: RateLimits = .off,
-        trustProxy: Bool = false
+        trustProxy: Bool = false,
+        trustedProxies: TrustedProxies? = nil,
+        bcryptCost: Int = 4,
+        passwordHashQueue: Int? = nil
     ) -> GatehouseConfiguration {
-        GatehouseConfiguration(
+        try! GatehouseConfiguration(
             environment: environment,
             accessSecret: SecretGenerator.hex(bytes: 32),
             refreshSecret: SecretGenerator.hex(bytes: 32),
             accessTokenTTL: accessTTL,
             refreshTokenTTL: refreshTTL,
             audience: audience,
-            bcryptCost: 4,
+            // Production refuses costs below 10 (SPEC.md §1), so a production test pays for it.
+            bcryptCost: environment == .production ? max(bcryptCost, 10) : bcryptCost,
             refreshReuseInterval: reuseInterval,
             rateLimits: rateLimits,
-            trustProxy: trustProxy
+            trustedProxies: trustedProxies ?? (trustProxy ? .hops(1) : .none),
+            passwordHashQueue: passwordHashQueue
         )
     }
 
@@ -234,7 +239,8 @@ extension TestResponse {
     var refreshCookie: String? {
         guard let header = headers[.setCookie], header.hasPrefix("refreshToken=") else { return nil }
         let value = header.dropFirst("refreshToken=".count).prefix { $0 != ";" }
-        return String(value)
+        // A clearing cookie (`refreshToken=; Max-Age=0`) carries no token.
+        return value.isEmpty ? nil : String(value)
     }
 }
 

@@ -119,18 +119,62 @@ import Testing
         #expect(MemoryLayout<InMemoryRateLimiter.Digest>.size == 16)
     }
 
-    /// At the cap, the window closest to its end goes first; the newest survive.
+    /// At the cap, the window closest to its end among those still allowing goes first;
+    /// the newest survive.
     @Test func evictionDropsTheWindowThatEndsSoonest() {
-        let limiter = InMemoryRateLimiter(RateLimit(1, per: 1_000), capacity: 100)
+        let limiter = InMemoryRateLimiter(RateLimit(2, per: 1_000), capacity: 100)
         for index in 0..<100 {
             _ = limiter.acquire("key-\(index)", now: start.addingTimeInterval(Double(index)))
         }
         _ = limiter.acquire("newcomer", now: start.addingTimeInterval(100))
         #expect(limiter.trackedKeys == 100)
+        // Tracked keys have one event left; the evicted key-0 starts again with two.
+        #expect(limiter.acquire("key-1", now: start.addingTimeInterval(101)) == .allowed)
         #expect(limiter.acquire("key-1", now: start.addingTimeInterval(101)) != .allowed)
-        #expect(limiter.acquire("key-99", now: start.addingTimeInterval(101)) != .allowed)
+        #expect(limiter.acquire("newcomer", now: start.addingTimeInterval(101)) == .allowed)
         #expect(limiter.acquire("newcomer", now: start.addingTimeInterval(101)) != .allowed)
         #expect(limiter.acquire("key-0", now: start.addingTimeInterval(101)) == .allowed)
+        #expect(limiter.acquire("key-0", now: start.addingTimeInterval(101)) == .allowed)
+    }
+
+    /// A locked account stays locked through a spray of ten times the capacity in new
+    /// keys (it was unlocked by 50,500 sprayed emails before), and memory stays bounded.
+    @Test func aSprayCannotEvictALockout() {
+        let limiter = InMemoryRateLimiter(RateLimit(5, per: 900), capacity: 1_000)
+        for _ in 0..<5 { #expect(limiter.acquire("victim@example.com", now: start) == .allowed) }
+        #expect(limiter.acquire("victim@example.com", now: start) == .limited(retryAfter: 900))
+        // Some other refusing windows too, so the eviction cursor has to pass them.
+        for index in 0..<300 {
+            for _ in 0..<6 { _ = limiter.acquire("locked-\(index)", now: start) }
+        }
+        var mostBytes = 0
+        for index in 0..<10_000 {
+            _ = limiter.acquire("spray-\(index)@example.com", now: start.addingTimeInterval(Double(index) / 100))
+            mostBytes = max(mostBytes, limiter.approximateBytes)
+        }
+        #expect(limiter.trackedKeys <= 1_000)
+        #expect(mostBytes <= 300 * 1_000, "\(mostBytes) bytes")
+        #expect(limiter.acquire("victim@example.com", now: start.addingTimeInterval(100)) == .limited(retryAfter: 800))
+        #expect(limiter.acquire("locked-299", now: start.addingTimeInterval(100)) == .limited(retryAfter: 800))
+        // The lockout ends on time.
+        #expect(limiter.acquire("victim@example.com", now: start.addingTimeInterval(900)) == .allowed)
+    }
+
+    /// When every window is refusing, a new key is refused until the soonest one ends,
+    /// rather than one of them being forgotten.
+    @Test func aFullLimiterOfRefusingWindowsRefusesNewKeys() {
+        let limiter = InMemoryRateLimiter(RateLimit(1, per: 100), capacity: 10)
+        for index in 0..<10 {
+            #expect(limiter.acquire("k\(index)", now: start.addingTimeInterval(Double(index))) == .allowed)
+        }
+        #expect(limiter.acquire("new", now: start.addingTimeInterval(10)) == .limited(retryAfter: 90))
+        for index in 0..<10 {
+            #expect(limiter.acquire("k\(index)", now: start.addingTimeInterval(10)) != .allowed)
+        }
+        #expect(limiter.trackedKeys == 10)
+        // The first window ends at 100: then there is room again.
+        #expect(limiter.acquire("new", now: start.addingTimeInterval(100)) == .allowed)
+        #expect(limiter.acquire("k1", now: start.addingTimeInterval(100)) != .allowed)
     }
 
     @Test func expiredWindowsAreSwept() {
@@ -178,19 +222,72 @@ import Testing
 
     @Test func forwardedForIsIgnoredUnlessTheProxyIsTrusted() {
         let headers: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "1.1.1.1, 2.2.2.2"]
-        #expect(ClientAddressResolver(trustProxy: false).clientAddress(headers: headers, peer: "10.0.0.1") == "10.0.0.1")
-        #expect(ClientAddressResolver(trustProxy: true).clientAddress(headers: headers, peer: "10.0.0.1") == "2.2.2.2")
+        #expect(ClientAddressResolver(trustedProxies: .none).clientAddress(headers: headers, peer: "10.0.0.1") == "10.0.0.1")
+        #expect(ClientAddressResolver(trustedProxies: .hops(1)).clientAddress(headers: headers, peer: "10.0.0.1") == "2.2.2.2")
     }
 
     @Test func theLastForwardedAddressWinsAcrossHeaderLines() {
         var headers = HTTPFields()
         headers.append(HTTPField(name: HTTPField.Name("X-Forwarded-For")!, value: "6.6.6.6"))
         headers.append(HTTPField(name: HTTPField.Name("X-Forwarded-For")!, value: "7.7.7.7 , 198.51.100.4"))
-        let resolver = ClientAddressResolver(trustProxy: true)
+        let resolver = ClientAddressResolver(trustedProxies: .hops(1))
         #expect(resolver.clientAddress(headers: headers, peer: "10.0.0.1") == "198.51.100.4")
         #expect(resolver.clientAddress(headers: [:], peer: "10.0.0.1") == "10.0.0.1")
+    }
+
+    /// An entry that is not an address, where the client should be, is its own bucket:
+    /// falling back to the proxy's address put every client behind it in one bucket.
+    @Test func anUnparsableClientEntryIsNotTheProxysAddress() {
+        let resolver = ClientAddressResolver(trustedProxies: .hops(1))
         let garbage: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "1.1.1.1, not-an-ip"]
-        #expect(resolver.clientAddress(headers: garbage, peer: "10.0.0.1") == "10.0.0.1")
+        let client = resolver.client(headers: garbage, peer: "10.0.0.1")
+        #expect(client.ip == nil)
+        #expect(client.rateLimitKey == "forwarded:not-an-ip")
+        let other = resolver.client(headers: [HTTPField.Name("X-Forwarded-For")!: "unknown"], peer: "10.0.0.1")
+        #expect(other.rateLimitKey != resolver.client(headers: [:], peer: "10.0.0.1").rateLimitKey)
+    }
+
+    static let chain = "203.0.113.9, 198.51.100.1, 10.1.2.3, 10.0.0.2"
+
+    /// Express's `trust proxy`: the client is the right-most address not trusted, with
+    /// the socket peer as the nearest hop.
+    @Test(arguments: [
+        ("false", "10.0.0.1"), ("0", "10.0.0.1"), ("true", "10.0.0.2"), ("1", "10.0.0.2"), ("2", "10.1.2.3"),
+        ("3", "198.51.100.1"), ("4", "203.0.113.9"), ("5", "203.0.113.9"), ("100", "203.0.113.9"),
+        ("10.0.0.0/8", "198.51.100.1"), ("10.0.0.0/8, 198.51.100.0/24", "203.0.113.9"), ("10.0.0.1", "10.0.0.2"),
+        ("10.0.0.1,10.0.0.2", "10.1.2.3"), ("192.168.0.0/16", "10.0.0.1"), ("::1/128, 10.0.0.0/8", "198.51.100.1"),
+    ])
+    func trustedProxiesFindTheClient(setting: String, client: String) throws {
+        let proxies = try #require(TrustedProxies(parsing: setting))
+        let headers: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: Self.chain]
+        #expect(ClientAddressResolver(trustedProxies: proxies).clientAddress(headers: headers, peer: "10.0.0.1") == client)
+    }
+
+    /// Behind a CDN and then a load balancer, every client keeps its own address (with
+    /// `true` they all had the CDN's).
+    @Test func twoProxyLayersKeepClientsApart() throws {
+        let resolver = ClientAddressResolver(trustedProxies: try #require(TrustedProxies(parsing: "2")))
+        let first: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "198.51.100.7, 203.0.113.250"]
+        let second: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "spoofed, 198.51.100.8, 203.0.113.250"]
+        #expect(resolver.clientAddress(headers: first, peer: "10.0.0.5") == "198.51.100.7")
+        #expect(resolver.clientAddress(headers: second, peer: "10.0.0.5") == "198.51.100.8")
+    }
+
+    @Test func peersOutsideTheTrustedNetworksAreTheClient() throws {
+        let resolver = ClientAddressResolver(trustedProxies: try #require(TrustedProxies(parsing: "10.0.0.0/8")))
+        let headers: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "1.2.3.4"]
+        #expect(resolver.clientAddress(headers: headers, peer: "203.0.113.1") == "203.0.113.1")
+        #expect(resolver.clientAddress(headers: headers, peer: nil) == nil)
+        #expect(resolver.clientAddress(headers: headers, peer: "::ffff:10.9.9.9") == "1.2.3.4")
+        let v6 = ClientAddressResolver(trustedProxies: try #require(TrustedProxies(parsing: "2001:db8::/32")))
+        #expect(v6.clientAddress(headers: headers, peer: "2001:db8:5::1") == "1.2.3.4")
+        #expect(v6.clientAddress(headers: headers, peer: "2001:db9::1") == "2001:db9::1")
+    }
+
+    @Test(arguments: ["", "yes", "-1", "101", "1000", "10.0.0.0/33", "10.0.0.0/", "10.0.0.1:80", "::/129", "10.0.0.0/8,",
+                      "10.0.0.0/8,,10.0.0.0/8", "example.com", "[::1]/128", "10.0.0.0/8/8", "0x10"])
+    func badTrustProxySettingsAreRefused(setting: String) {
+        #expect(TrustedProxies(parsing: setting) == nil)
     }
 }
 

@@ -35,7 +35,7 @@ struct Fixture: Sendable {
     let issuer: TokenIssuer
 
     init(audience: String? = nil, at time: Int = Fixture.now) async {
-        configuration = GatehouseConfiguration(
+        configuration = try! GatehouseConfiguration(
             accessSecret: "access-secret-access-secret-access-secret",
             refreshSecret: "refresh-secret-refresh-secret-refresh-secret",
             audience: audience

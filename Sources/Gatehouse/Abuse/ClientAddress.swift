@@ -7,28 +7,95 @@ import Darwin
 #endif
 import HTTPTypes
 
-/// Decides which IP address a request comes from (SPEC.md §1 `TRUST_PROXY`).
+/// Decides which IP address a request comes from (SPEC.md §1 `TRUST_PROXY`), with
+/// Express's `trust proxy` semantics.
 ///
-/// Without a trusted proxy it is the socket's peer, whatever `X-Forwarded-For` says
-/// (anyone can send that header). Behind a trusted proxy it is the last address of
-/// `X-Forwarded-For`, the one the proxy itself appended; if that entry is not an IP
-/// address the proxy is misbehaving and the peer is used instead.
+/// The candidates are the socket's peer, then the `X-Forwarded-For` entries from right
+/// to left (each proxy appends the address it received the request from). The client is
+/// the first candidate that is not trusted: with `.hops(n)` the first `n` are trusted;
+/// with `.networks` every address inside one of them is. If every candidate is trusted,
+/// the left-most entry is the client. Without trusted proxies it is the peer, whatever
+/// `X-Forwarded-For` says (anyone can send that header).
+///
+/// An entry that is not an IP address, where the client should be, is no address
+/// (`ip` nil) but still its own rate-limit key (`forwarded:` and its first 64 bytes),
+/// rather than the proxy's address: that would put every client in one bucket.
 public struct ClientAddressResolver: Sendable {
-    /// Whether `X-Forwarded-For` is believed.
-    public let trustProxy: Bool
+    /// Which proxies are believed.
+    public let trustedProxies: TrustedProxies
 
     /// Creates a resolver.
-    public init(trustProxy: Bool) {
-        self.trustProxy = trustProxy
+    public init(trustedProxies: TrustedProxies) {
+        self.trustedProxies = trustedProxies
     }
 
-    /// The client's address for a request with `headers` from socket peer `peer`.
-    public func clientAddress(headers: HTTPFields, peer: String?) -> String? {
-        guard trustProxy else { return peer }
+    /// The client of a request with `headers` from socket peer `peer`.
+    public func client(headers: HTTPFields, peer: String?) -> ResolvedClient {
+        let trustedHops: Int
+        switch trustedProxies {
+        case .none: return ResolvedClient(peer)
+        case .hops(let count): trustedHops = count
+        case .networks: trustedHops = .max
+        }
         // Several header lines are one list, in order (RFC 9110 §5.3).
+        // Empty entries (`a,,b`, a blank header) are skipped, as Express's proxy-addr does.
         let entries = headers[values: .xForwardedFor].joined(separator: ",").split(separator: ",")
-        guard let last = entries.last, let address = IPAddress(String(last)) else { return peer }
-        return address.description
+            .filter { !$0.allSatisfy { $0 == " " || $0 == "\t" } }
+        // Candidate 0 is the peer; candidate i > 0 is the i-th entry from the right.
+        var candidate = ResolvedClient(peer)
+        var parsed = peer.flatMap { IPAddress($0) }
+        var index = 0
+        for entry in entries.reversed() {
+            guard isTrusted(parsed, at: index, hops: trustedHops) else { return candidate }
+            index += 1
+            let trimmed = entry.drop { $0 == " " || $0 == "\t" }
+            parsed = IPAddress(String(trimmed))
+            candidate = parsed.map { ResolvedClient(address: $0) } ?? ResolvedClient(unparsed: trimmed)
+        }
+        return candidate
+    }
+
+    /// The client's address, when it is one (see `client(headers:peer:)`).
+    public func clientAddress(headers: HTTPFields, peer: String?) -> String? {
+        client(headers: headers, peer: peer).ip
+    }
+
+    private func isTrusted(_ address: IPAddress?, at index: Int, hops: Int) -> Bool {
+        if case .networks(let networks) = trustedProxies {
+            guard let address else { return false }
+            return networks.contains { $0.contains(address) }
+        }
+        return index < hops
+    }
+}
+
+/// The client a request is attributed to.
+public struct ResolvedClient: Sendable, Equatable {
+    /// The canonical address, or `nil` when unknown or not an address.
+    public let ip: String?
+    /// The key per-client limits count under.
+    public let rateLimitKey: String
+
+    init(_ peer: String?) {
+        if let peer, let address = IPAddress(peer) {
+            self.init(address: address)
+        } else {
+            self.init(ip: nil, rateLimitKey: IPAddress.rateLimitKey(nil))
+        }
+    }
+
+    init(address: IPAddress) {
+        self.init(ip: address.description, rateLimitKey: address.rateLimitKey)
+    }
+
+    init(unparsed entry: Substring) {
+        let printable = entry.unicodeScalars.filter { $0.isASCII && $0.value >= 0x21 && $0.value < 0x7F }.prefix(64)
+        self.init(ip: nil, rateLimitKey: "forwarded:" + String(String.UnicodeScalarView(printable)))
+    }
+
+    private init(ip: String?, rateLimitKey: String) {
+        self.ip = ip
+        self.rateLimitKey = rateLimitKey
     }
 }
 
@@ -80,12 +147,16 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     /// addresses would let one client rotate through billions of keys).
     public static func rateLimitKey(_ address: String?) -> String {
         guard let address, let parsed = IPAddress(address) else { return "unknown" }
-        guard parsed.bytes.count == 16 else { return parsed.description }
-        let network = IPAddress(bytes: Array(parsed.bytes.prefix(8)) + [UInt8](repeating: 0, count: 8))
-        return network.description + "/64"
+        return parsed.rateLimitKey
     }
 
-    private init(bytes: [UInt8]) {
+    /// See `rateLimitKey(_:)`.
+    public var rateLimitKey: String {
+        guard bytes.count == 16 else { return description }
+        return IPAddress(bytes: Array(bytes.prefix(8)) + [UInt8](repeating: 0, count: 8)).description + "/64"
+    }
+
+    init(bytes: [UInt8]) {
         self.bytes = bytes
     }
 }

@@ -1,37 +1,47 @@
 /// Everything the library needs to issue and verify tokens and run the auth flows.
 ///
 /// A plain value with the defaults of SPEC.md §1. The executable builds it from the
-/// environment; an application embedding Gatehouse builds it however it likes.
-/// `description` never shows the secrets.
+/// environment; an application embedding Gatehouse builds it however it likes. Either
+/// way the initialiser validates it with the server's rules and messages (short, empty
+/// or equal secrets, a cost too low for production, …), so no embedding runs on weaker
+/// settings than the server would accept. `description` never shows the secrets.
+///
+/// The embedding default is `production` (`Secure` cookies, bcrypt cost at least 10):
+/// an application has to say it is in development to get anything weaker.
 public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     /// `production` turns on `Secure` cookies.
-    public var environment: AppEnvironment
+    public private(set) var environment: AppEnvironment
     /// HS256 key for access tokens (at least 32 characters).
-    public var accessSecret: String
+    public private(set) var accessSecret: String
     /// HS256 key for refresh tokens (at least 32 characters, different from `accessSecret`).
-    public var refreshSecret: String
+    public private(set) var refreshSecret: String
     /// Access-token lifetime in seconds.
-    public var accessTokenTTL: Int
+    public private(set) var accessTokenTTL: Int
     /// Refresh-token (and session idle) lifetime in seconds.
-    public var refreshTokenTTL: Int
+    public private(set) var refreshTokenTTL: Int
     /// `iss` claim, set and verified.
-    public var issuer: String
+    public private(set) var issuer: String
     /// `aud` claim; when set it is set and verified.
-    public var audience: String?
-    /// bcrypt cost (4–31).
-    public var bcryptCost: Int
+    public private(set) var audience: String?
+    /// bcrypt cost (4–31; at least 10 in production).
+    public private(set) var bcryptCost: Int
     /// Seconds after a rotation during which the previous refresh token still answers (§3.3).
-    public var refreshReuseInterval: Int
+    public private(set) var refreshReuseInterval: Int
     /// Clock skew tolerated when checking `exp`, `iat` and `nbf`; SPEC.md allows no more than 30 s.
-    public var clockSkew: Int
+    public private(set) var clockSkew: Int
     /// Per-IP and per-account limits (SPEC.md §1, §4).
-    public var rateLimits: RateLimits
-    /// Whether the client IP is taken from `X-Forwarded-For` (`TRUST_PROXY`).
-    public var trustProxy: Bool
+    public private(set) var rateLimits: RateLimits
+    /// Which proxies are believed about the client's address (`TRUST_PROXY`).
+    public private(set) var trustedProxies: TrustedProxies
+    /// Most password hashes waiting or running at once (`PASSWORD_HASH_QUEUE`); `nil`
+    /// picks `PasswordHashQueue.defaultDepth(cost:cores:)`.
+    public private(set) var passwordHashQueue: Int?
 
-    /// Creates a configuration; every parameter but the secrets has the SPEC.md default.
+    /// Creates and validates a configuration; every parameter but the secrets has the
+    /// SPEC.md default, except `environment`, which is `production` (see above).
+    /// Throws every problem at once, each naming the environment variable of the setting.
     public init(
-        environment: AppEnvironment = .development,
+        environment: AppEnvironment = .production,
         accessSecret: String,
         refreshSecret: String,
         accessTokenTTL: Int = 15 * 60,
@@ -42,7 +52,25 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         refreshReuseInterval: Int = 10,
         clockSkew: Int = 30,
         rateLimits: RateLimits = RateLimits(),
-        trustProxy: Bool = false
+        trustedProxies: TrustedProxies = .none,
+        passwordHashQueue: Int? = nil
+    ) throws(ConfigurationErrors) {
+        self.init(
+            unchecked: environment, accessSecret: accessSecret, refreshSecret: refreshSecret, accessTokenTTL: accessTokenTTL,
+            refreshTokenTTL: refreshTokenTTL, issuer: issuer, audience: audience, bcryptCost: bcryptCost,
+            refreshReuseInterval: refreshReuseInterval, clockSkew: clockSkew, rateLimits: rateLimits,
+            trustedProxies: trustedProxies, passwordHashQueue: passwordHashQueue
+        )
+        let problems = self.problems
+        guard problems.isEmpty else { throw ConfigurationErrors(errors: problems) }
+    }
+
+    /// A configuration that has not been validated: for a loader that reports these
+    /// problems together with its own (see `problems`).
+    public init(
+        unchecked environment: AppEnvironment, accessSecret: String, refreshSecret: String, accessTokenTTL: Int,
+        refreshTokenTTL: Int, issuer: String, audience: String?, bcryptCost: Int, refreshReuseInterval: Int,
+        clockSkew: Int = 30, rateLimits: RateLimits, trustedProxies: TrustedProxies, passwordHashQueue: Int?
     ) {
         self.environment = environment
         self.accessSecret = accessSecret
@@ -55,7 +83,57 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.refreshReuseInterval = refreshReuseInterval
         self.clockSkew = min(max(clockSkew, 0), 30)
         self.rateLimits = rateLimits
-        self.trustProxy = trustProxy
+        self.trustedProxies = trustedProxies
+        self.passwordHashQueue = passwordHashQueue
+    }
+
+    /// Longest secret accepted: far beyond any real key, and it bounds what is hashed.
+    public static let maximumSecretLength = 4_096
+    /// Most password hashes a queue may be configured to hold.
+    public static let maximumPasswordHashQueue = 100_000
+
+    /// What is wrong with this configuration, by the rules of the server's loader; empty
+    /// when it is valid.
+    public var problems: [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        for (name, secret) in [("JWT_ACCESS_SECRET", accessSecret), ("JWT_REFRESH_SECRET", refreshSecret)] {
+            if secret.count < 32 {
+                problems.append(ConfigurationError(name, "must be at least 32 characters"))
+            } else if secret.utf8.count > Self.maximumSecretLength {
+                problems.append(ConfigurationError(name, "must be at most \(Self.maximumSecretLength) bytes"))
+            }
+        }
+        if accessSecret == refreshSecret {
+            problems.append(ConfigurationError("JWT_REFRESH_SECRET", "must differ from JWT_ACCESS_SECRET"))
+        }
+        for (name, ttl) in [("JWT_ACCESS_TTL", accessTokenTTL), ("JWT_REFRESH_TTL", refreshTokenTTL)]
+        where !(1...TimeSpan.maximumSeconds).contains(ttl) {
+            problems.append(ConfigurationError(name, "must be a duration greater than zero such as 900, 900s, 15m, 12h or 7d"))
+        }
+        if !(0...TimeSpan.maximumSeconds).contains(refreshReuseInterval) {
+            problems.append(ConfigurationError("REFRESH_REUSE_INTERVAL", "must be a duration such as 900, 900s, 15m, 12h or 7d"))
+        }
+        if issuer.isEmpty || issuer.utf8.count > 1_024 {
+            problems.append(ConfigurationError("JWT_ISSUER", "must be 1 to 1024 bytes"))
+        }
+        if let audience, audience.isEmpty || audience.utf8.count > 1_024 {
+            problems.append(ConfigurationError("JWT_AUDIENCE", "must be 1 to 1024 bytes when set"))
+        }
+        if !(4...31).contains(bcryptCost) {
+            problems.append(ConfigurationError("BCRYPT_COST", "must be a whole number from 4 to 31"))
+        } else if environment == .production && bcryptCost < 10 {
+            problems.append(ConfigurationError("BCRYPT_COST", "must be at least 10 when APP_ENV=production"))
+        }
+        if case .hops(let hops) = trustedProxies, !(1...TrustedProxies.maximumHops).contains(hops) {
+            problems.append(ConfigurationError("TRUST_PROXY", TrustedProxies.formatProblem))
+        }
+        if case .networks(let networks) = trustedProxies, networks.isEmpty {
+            problems.append(ConfigurationError("TRUST_PROXY", TrustedProxies.formatProblem))
+        }
+        if let passwordHashQueue, !(1...Self.maximumPasswordHashQueue).contains(passwordHashQueue) {
+            problems.append(ConfigurationError("PASSWORD_HASH_QUEUE", "must be a whole number from 1 to \(Self.maximumPasswordHashQueue)"))
+        }
+        return problems
     }
 
     /// Whether cookies carry `Secure`.
@@ -66,7 +144,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
             + "refreshSecret: <redacted>, accessTokenTTL: \(accessTokenTTL)s, refreshTokenTTL: \(refreshTokenTTL)s, "
             + "issuer: \(issuer), audience: \(audience ?? "nil"), bcryptCost: \(bcryptCost), "
             + "refreshReuseInterval: \(refreshReuseInterval)s, clockSkew: \(clockSkew)s, "
-            + "rateLimits: \(rateLimits), trustProxy: \(trustProxy))"
+            + "rateLimits: \(rateLimits), trustedProxies: \(trustedProxies), "
+            + "passwordHashQueue: \(passwordHashQueue.map(String.init) ?? "default"))"
     }
 }
 
