@@ -44,6 +44,33 @@ public struct FluentUserRepository: UserRepository {
     }
 }
 
+extension FluentUserRepository {
+    public func replacePasswordHash(id: UUID, from old: String, to new: String, at date: Date, logger: Logger) async throws -> Bool {
+        let sql = try provider.sqlDatabase(logger: logger)
+        // Conditional, so a password changed between the read and this write stays changed.
+        let changed = try await sql.update(UserModel.schema)
+            .set("password_hash", to: new)
+            .set("updated_at", to: date)
+            .where("id", .equal, id)
+            .where("password_hash", .equal, old)
+            .returning("id")
+            .all()
+        return !changed.isEmpty
+    }
+
+    public func passwordHashPrefixCounts(logger: Logger) async throws -> [String: Int] {
+        struct Row: Decodable {
+            let prefix: String
+            let n: Int
+        }
+        let sql = try provider.sqlDatabase(logger: logger)
+        let rows = try await sql.raw(
+            "SELECT substr(password_hash, 1, 7) AS prefix, COUNT(*) AS n FROM \(ident: UserModel.schema) GROUP BY substr(password_hash, 1, 7)"
+        ).all(decoding: Row.self)
+        return Dictionary(rows.map { ($0.prefix, $0.n) }, uniquingKeysWith: +)
+    }
+}
+
 extension FluentDatabaseProvider {
     /// The database as SQLKit sees it; every driver Gatehouse supports is SQL.
     func sqlDatabase(logger: Logger) throws -> any SQLDatabase {

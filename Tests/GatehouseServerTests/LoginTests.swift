@@ -107,6 +107,8 @@ final class CountingHasher: PasswordHasher {
     init(_ base: BcryptPasswordHasher) { self.base = base }
 
     var dummyHash: String { base.dummyHash }
+    func dummyHash(like hash: String) -> String { base.dummyHash(like: hash) }
+    func needsRehash(_ hash: String) -> Bool { base.needsRehash(hash) }
     var verifications: [String] { log.withLock { $0 } }
     func reset() { log.withLock { $0 = [] } }
 

@@ -16,13 +16,23 @@ extension AuthService {
     ///   it, is two tabs refreshing at once: a new access token and the session's current
     ///   refresh token, without advancing.
     /// - Any other spent token is treated as stolen: the session is revoked and 401.
-    public func refresh(token: String?, client: ClientInfo, logger: Logger) async throws -> RefreshResult {
-        guard let token, !token.isEmpty else { throw AppError.refreshTokenMissing }
-        try await enforce(limiters.refresh, key: IPAddress.rateLimitKey(client.ip), action: "refresh", logger: logger)
-        let claims: RefreshClaims
-        do {
-            claims = try await verifier.verifyRefresh(token)
-        } catch {
+    ///
+    /// The token used is the one among `tokens` that verifies (a request may carry
+    /// several `refreshToken` cookies, one planted by a same-site sibling). None: 401
+    /// `Invalid or expired refresh token`. More than one: 401 too, because choosing
+    /// would let a planted token of another account sign the browser into that account.
+    public func refresh(tokens presented: [String], client: ClientInfo, logger: Logger) async throws -> RefreshResult {
+        let candidates = presented.filter { !$0.isEmpty }
+        guard !candidates.isEmpty else { throw AppError.refreshTokenMissing }
+        try await enforce(limiters.refresh, key: client.rateLimitKey, action: "refresh", logger: logger)
+        var verified: [RefreshClaims] = []
+        for token in candidates.prefix(RefreshCookie.maximumCandidates) {
+            if let claims = try? await verifier.verifyRefresh(token), !verified.contains(claims) {
+                verified.append(claims)
+            }
+        }
+        guard verified.count == 1, let claims = verified.first else {
+            if verified.count > 1 { logger.info("Several valid refresh tokens presented; refused") }
             throw AppError.invalidRefreshToken
         }
         var logger = logger

@@ -14,6 +14,10 @@ public struct AuthService: Sendable {
     public let verifier: TokenVerifier
     /// Per-IP and per-account limits.
     let limiters: RateLimiters
+    /// Admission to password hashing (bounded, per-client shares).
+    let hashQueue: PasswordHashQueue
+    /// Stored password-hash kinds, for the unknown-email comparison.
+    let census = PasswordHashCensus()
     let now: @Sendable () -> Date
 
     /// Creates the service. `now` is injectable so rotation windows are tested without
@@ -29,6 +33,9 @@ public struct AuthService: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.limiters = limiters ?? .inMemory(configuration.rateLimits)
+        self.hashQueue = PasswordHashQueue(
+            depth: configuration.passwordHashQueue ?? PasswordHashQueue.defaultDepth(cost: configuration.bcryptCost)
+        )
         self.configuration = configuration
         self.users = users
         self.sessions = sessions
@@ -43,8 +50,12 @@ public struct AuthService: Sendable {
 
     /// Creates a user with the given role. 409 when the email is taken (the unique index
     /// decides, so concurrent registrations of one email give exactly one user).
-    public func createUser(_ registration: Registration, role: Role, logger: Logger) async throws -> UserRecord {
-        let passwordHash = try await hasher.hash(registration.password)
+    /// `client` is who asked, for the hashing queue's per-client share (`nil`: this
+    /// process itself, such as `gatehouse create-admin`).
+    public func createUser(_ registration: Registration, role: Role, client: ClientInfo? = nil, logger: Logger) async throws -> UserRecord {
+        let passwordHash = try await hashQueue.run(client: client?.rateLimitKey ?? "local") {
+            try await hasher.hash(registration.password)
+        }
         let date = Date(timeIntervalSince1970: TimeInterval(currentSecond()))
         let user = UserRecord(
             id: UUID(), name: registration.name, email: registration.email, passwordHash: passwordHash,
@@ -55,14 +66,15 @@ public struct AuthService: Sendable {
         } catch StorageError.duplicateEmail {
             throw AppError.emailTaken
         }
+        census.added(passwordHash)
         logger.info("User registered", metadata: ["auth.user.id": "\(user.id)", "auth.user.role": "\(role.rawValue)"])
         return user
     }
 
     /// Registers a user (role `user`) and opens their first session.
     public func register(_ registration: Registration, client: ClientInfo, logger: Logger) async throws -> AuthResult {
-        try await enforce(limiters.register, key: IPAddress.rateLimitKey(client.ip), action: "register", logger: logger)
-        let user = try await createUser(registration, role: .user, logger: logger)
+        try await enforce(limiters.register, key: client.rateLimitKey, action: "register", logger: logger)
+        let user = try await createUser(registration, role: .user, client: client, logger: logger)
         return try await openSession(for: user, client: client, logger: logger)
     }
 
@@ -76,10 +88,31 @@ public struct AuthService: Sendable {
     /// a throttled real one get the same answer at the same speed.
     public func login(email rawEmail: String, password: String, client: ClientInfo, logger: Logger) async throws -> AuthResult {
         let email = rawEmail.trimmingASCIIWhitespace().lowercased()
-        try await enforce(limiters.login, key: IPAddress.rateLimitKey(client.ip), action: "login", logger: logger)
+        try await enforce(limiters.login, key: client.rateLimitKey, action: "login", logger: logger)
         try await enforce(limiters.loginFailuresPerAccount, key: email, action: "login_account", logger: logger)
-        let user = email.isEmpty ? nil : try await users.find(email: email, logger: logger)
-        let matches = try await hasher.verify(password, against: user?.passwordHash ?? hasher.dummyHash)
+        // Only an address registration could have stored is looked up. Anything else (a NUL,
+        // which PostgreSQL refuses in `text`, other control characters, 60 KB of text) can
+        // match no account, so it gets the unknown-email answer at the same cost, identical
+        // on every backend, without reaching SQL.
+        let storable = EmailAddress.normalize(email)
+        let user = if let storable { try await users.find(email: storable, logger: logger) } else { UserRecord?.none }
+        // An unknown email is compared against a dummy of the kind most stored hashes are
+        // (after a cost change, the old cost until most accounts have logged in again), so
+        // it costs what a real account's wrong password most often costs.
+        let hash: String
+        if let user {
+            hash = user.passwordHash
+        } else {
+            let kind = try await census.mostCommonKind { try await users.passwordHashPrefixCounts(logger: logger) }
+            hash = kind.map { hasher.dummyHash(like: $0) } ?? hasher.dummyHash
+        }
+        let matches = try await hashQueue.run(client: client.rateLimitKey) {
+            let matches = try await hasher.verify(password, against: hash)
+            if matches, let user, hasher.needsRehash(user.passwordHash) {
+                await rehash(user, password: password, logger: logger)
+            }
+            return matches
+        }
         guard let user, matches else {
             logger.info("Login failed")
             throw AppError.invalidCredentials
@@ -87,6 +120,22 @@ public struct AuthService: Sendable {
         try await limiters.loginFailuresPerAccount?.reset(email)
         logger.info("Login succeeded", metadata: ["auth.user.id": "\(user.id)"])
         return try await openSession(for: user, client: client, logger: logger)
+    }
+
+    /// Stores a hash of `password` with the configured parameters, in the same request
+    /// and queue slot as the login that proved it (as Supabase Auth, Keycloak and
+    /// fastapi-users do), so hashes move to a new `BCRYPT_COST` as users log in. A failure
+    /// here does not fail the login: the old hash still works and the next login retries.
+    private func rehash(_ user: UserRecord, password: String, logger: Logger) async {
+        do {
+            let fresh = try await hasher.hash(password)
+            if try await users.replacePasswordHash(id: user.id, from: user.passwordHash, to: fresh, at: now(), logger: logger) {
+                census.replaced(user.passwordHash, with: fresh)
+                logger.debug("Password rehashed", metadata: ["auth.user.id": "\(user.id)"])
+            }
+        } catch {
+            logger.warning("Password rehash failed", metadata: ["auth.user.id": "\(user.id)", "error.type": "\(type(of: error))"])
+        }
     }
 
     /// Counts one event against `limiter` (if the limit is on); 429 with `Retry-After`

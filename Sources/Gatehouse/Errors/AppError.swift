@@ -35,6 +35,12 @@ public struct AppError: Error, Sendable, Equatable {
         AppError(.tooManyRequests, "Too many requests", headers: [.retryAfter: String(max(seconds, 1))])
     }
 
+    /// A 503 `Service busy`: password hashing is at capacity (`PasswordHashQueue`); the
+    /// client may retry after `seconds`.
+    public static func serviceBusy(retryAfter seconds: Int) -> AppError {
+        AppError(.serviceUnavailable, "Service busy", headers: [.retryAfter: String(max(seconds, 1))])
+    }
+
     /// A 401 with the given message (the middleware adds `WWW-Authenticate: Bearer`).
     public static func unauthorized(_ message: String) -> AppError {
         AppError(.unauthorized, message)

@@ -18,7 +18,7 @@ public struct AuthController<Context: GatehouseRequestContext>: Sendable {
     public init(service: AuthService, configuration: GatehouseConfiguration, refreshCookiePath: String = "/api/v1/auth/refresh") {
         self.service = service
         self.cookie = RefreshCookie(path: refreshCookiePath, maxAge: configuration.refreshTokenTTL, secure: configuration.secureCookies)
-        self.addresses = ClientAddressResolver(trustProxy: configuration.trustProxy)
+        self.addresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
     }
 
     typealias Handler = @Sendable (Request, Context) async throws -> Response
@@ -76,9 +76,18 @@ public struct AuthController<Context: GatehouseRequestContext>: Sendable {
     }
 
     @Sendable func refresh(_ request: Request, context: Context) async throws -> Response {
-        let result = try await service.refresh(
-            token: RefreshCookie.token(in: request), client: client(request, context), logger: context.logger
-        )
+        let result: RefreshResult
+        do {
+            result = try await service.refresh(
+                tokens: RefreshCookie.tokens(in: request), client: client(request, context), logger: context.logger
+            )
+        } catch let error as AppError where error.status == .unauthorized {
+            // Whatever the cookie held can never refresh again (or is ambiguous): clear it,
+            // so the browser stops sending it.
+            var headers = error.headers
+            headers[.setCookie] = cookie.clearing
+            throw AppError(error.status, error.message, errors: error.errors, headers: headers)
+        }
         var headers = HTTPFields.noStore
         headers[.setCookie] = cookie.setting(result.refreshToken)
         return try .json(AccessTokenResponse(accessToken: result.accessToken), headers: headers)
@@ -113,6 +122,7 @@ public struct AuthController<Context: GatehouseRequestContext>: Sendable {
     }
 
     private func client(_ request: Request, _ context: Context) -> ClientInfo {
-        ClientInfo(userAgent: request.headers[.userAgent], ip: addresses.clientAddress(headers: request.headers, peer: context.clientAddress))
+        let resolved = addresses.client(headers: request.headers, peer: context.clientAddress)
+        return ClientInfo(userAgent: request.headers[.userAgent], ip: resolved.ip, rateLimitKey: resolved.rateLimitKey)
     }
 }

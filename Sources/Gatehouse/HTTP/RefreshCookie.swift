@@ -33,9 +33,30 @@ public struct RefreshCookie: Sendable {
         "\(Self.name)=; Path=\(path); Max-Age=0; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
     }
 
-    /// The token a request presents, if any.
-    static func token(in request: Request) -> String? {
-        guard let value = request.cookies[name]?.value, !value.isEmpty else { return nil }
-        return value
+    /// Most `refreshToken` cookies of one request that are tried.
+    public static let maximumCandidates = 4
+
+    /// Every distinct, non-empty `refreshToken` value the request presents, in the order
+    /// sent, at most `maximumCandidates`.
+    ///
+    /// A browser sends every cookie whose domain and path match, so a cookie planted by a
+    /// same-site sibling (`Domain=example.com`) arrives beside ours with the same name.
+    /// Reading only the first one (as `request.cookies` does) let such a cookie keep a
+    /// user signed out; the service tries each instead (SPEC.md §3.3 notes).
+    static func tokens(in request: Request) -> [String] {
+        var tokens: [String] = []
+        for field in request.headers where field.name == .cookie {
+            for pair in field.value.split(separator: ";") {
+                let trimmed = pair.drop { $0 == " " || $0 == "\t" }
+                guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == Self.name else { continue }
+                var value = trimmed[trimmed.index(after: equals)...]
+                while let last = value.last, last == " " || last == "\t" { value = value.dropLast() }
+                let token = String(value)
+                guard !token.isEmpty, !tokens.contains(token) else { continue }
+                tokens.append(token)
+                if tokens.count == maximumCandidates { return tokens }
+            }
+        }
+        return tokens
     }
 }

@@ -1,6 +1,7 @@
 import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// bcrypt on a dedicated `NIOThreadPool`.
 ///
@@ -19,9 +20,12 @@ public struct BcryptPasswordHasher: PasswordHasher {
     /// registration and never match at login.
     public static let maximumPasswordBytes = 72
 
-    let cost: Int
+    /// The cost new hashes are made with.
+    public let cost: Int
     let threadPool: NIOThreadPool
     public let dummyHash: String
+    /// One dummy per cost met in stored hashes (at most 28: costs 4–31).
+    private let dummies: DummyHashes
 
     /// Creates a hasher with the given cost (4–31).
     public init(cost: Int, threadPool: NIOThreadPool = BcryptPasswordHasher.sharedThreadPool) {
@@ -29,6 +33,33 @@ public struct BcryptPasswordHasher: PasswordHasher {
         self.cost = cost
         self.threadPool = threadPool
         self.dummyHash = Self.makeDummyHash(cost: cost)
+        self.dummies = DummyHashes([cost: dummyHash])
+    }
+
+    public func dummyHash(like hash: String) -> String {
+        guard let stored = Self.cost(of: hash) else { return dummyHash }
+        return dummies.byCost.withLock { dummies in
+            if let dummy = dummies[stored] { return dummy }
+            let dummy = Self.makeDummyHash(cost: stored)
+            dummies[stored] = dummy
+            return dummy
+        }
+    }
+
+    public func needsRehash(_ hash: String) -> Bool {
+        Self.cost(of: hash).map { $0 != cost } ?? false
+    }
+
+    /// The cost of a modular-crypt bcrypt string (`$2b$12$…`, also `$2a$`/`$2y$`); `nil`
+    /// for anything else.
+    static func cost(of hash: String) -> Int? {
+        let bytes = Array(hash.utf8.prefix(7))
+        guard bytes.count == 7, bytes[0] == UInt8(ascii: "$"), bytes[1] == UInt8(ascii: "2"), bytes[3] == UInt8(ascii: "$"),
+              bytes[6] == UInt8(ascii: "$"), [UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "y")].contains(bytes[2]),
+              (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[4]), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[5])
+        else { return nil }
+        let cost = Int(bytes[4] - UInt8(ascii: "0")) * 10 + Int(bytes[5] - UInt8(ascii: "0"))
+        return (4...31).contains(cost) ? cost : nil
     }
 
     public func hash(_ password: String) async throws -> String {
@@ -58,5 +89,14 @@ public struct BcryptPasswordHasher: PasswordHasher {
         let body = String((0..<53).map { _ in alphabet.randomElement(using: &generator)! })
         let costText = cost < 10 ? "0\(cost)" : "\(cost)"
         return "$2b$\(costText)$\(body)"
+    }
+}
+
+/// The dummy hashes of a hasher, shared by its copies.
+private final class DummyHashes: Sendable {
+    let byCost: Mutex<[Int: String]>
+
+    init(_ initial: [Int: String]) {
+        byCost = Mutex(initial)
     }
 }

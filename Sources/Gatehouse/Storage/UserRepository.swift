@@ -12,6 +12,13 @@ public protocol UserRepository: Sendable {
     func find(email: String, logger: Logger) async throws -> UserRecord?
     /// Increments `tokenVersion`, invalidating every outstanding refresh token.
     func incrementTokenVersion(id: UUID, at date: Date, logger: Logger) async throws
+    /// Replaces the password hash if, and only if, it is still `old` (a concurrent
+    /// password change wins over a rehash); whether it was replaced.
+    func replacePasswordHash(id: UUID, from old: String, to new: String, at date: Date, logger: Logger) async throws -> Bool
+    /// How many stored password hashes begin with each 7-character prefix (bcrypt's
+    /// `$2b$12$`, which holds the cost): the login path makes an unknown email cost what
+    /// the most common stored hash costs.
+    func passwordHashPrefixCounts(logger: Logger) async throws -> [String: Int]
 }
 
 /// Errors a repository reports that the service turns into client answers.
