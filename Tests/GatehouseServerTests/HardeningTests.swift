@@ -161,11 +161,13 @@ import Testing
     // MARK: Password hashing under a flood
 
     /// Logins with distinct emails from 50 addresses, each under any per-IP limit, used
-    /// to queue hashes without bound (a real login waited 25 s at cost 12). With the
-    /// bounded queue the flood gets immediate 503s, the queue never holds more than its
-    /// depth, a real user's login is answered within the bound (a full queue drains in
-    /// depth × hash time ÷ cores ≈ 0.3 s here, plus its own hash; 2 s allowed for a busy
-    /// machine) and `/users/me` stays fast.
+    /// to queue hashes without bound (a real login waited 25 s at cost 12; 7.6 s in this
+    /// test). With the bounded queue the flood gets immediate 503s, the queue never holds
+    /// more than its depth, every login that is let in (the flood's own 401s) is answered
+    /// within the bound (a full queue drains in depth × hash time ÷ cores ≈ 0.3 s here,
+    /// plus its own hash; 4 s allowed for a machine busy with the rest of the suite), a
+    /// real user's login is answered
+    /// (200, or 503 with `Retry-After`) within it too, and `/users/me` stays fast.
     @Test func aLoginFloodIsRefusedNotQueued() async throws {
         let database = TemporaryDatabase()
         defer { database.remove() }
@@ -184,6 +186,7 @@ import Testing
             )
             let access = try real.decode(AuthResponse.self).accessToken
             let deadline = ContinuousClock.now + .seconds(3)
+            let admittedWait = LongestWait()
 
             async let flood: [HTTPResponse.Status: Int] = withThrowingTaskGroup(of: [HTTPResponse.Status: Int].self) { group in
                 for worker in 0..<200 {
@@ -192,11 +195,16 @@ import Testing
                         var attempt = 0
                         while ContinuousClock.now < deadline {
                             attempt += 1
+                            let started = ContinuousClock.now
                             let response = try await client.postJSON(
                                 "/api/v1/auth/login", #"{"email":"flood-\#(worker)-\#(attempt)@example.com","password":"guess-guess"}"#,
                                 headers: [.xForwardedFor: "10.20.0.\(worker % 50)"]
                             )
                             statuses[response.status, default: 0] += 1
+                            if response.status == .unauthorized {
+                                // Admitted: the time it waited in the queue and hashed.
+                                admittedWait.note(ContinuousClock.now - started)
+                            }
                             if response.status == .serviceUnavailable {
                                 #expect(response.headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 } == true)
                                 #expect(response.error?.message == "Service busy")
@@ -235,15 +243,52 @@ import Testing
             let statuses = try await flood
             let latencies = try await probe.sorted()
             let p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
-            return (statuses, realWait, login.status, p99, latencies.count)
+            return (statuses, realWait, login.status, p99, latencies.count, admittedWait.longest)
         }
-        let (statuses, realWait, realStatus, p99, probes) = figures
-        print("flood: statuses \(statuses), real login \(realStatus) after \(realWait), /users/me p99 \(p99) over \(probes), queue high water \(service.hashQueue.highWater)")
+        let (statuses, realWait, realStatus, p99, probes, admitted) = figures
+        print("flood: statuses \(statuses), real login \(realStatus) after \(realWait), longest admitted login \(admitted), /users/me p99 \(p99) over \(probes), queue high water \(service.hashQueue.highWater)")
         #expect(statuses[.serviceUnavailable, default: 0] > 0)
         #expect(Set(statuses.keys).isSubset(of: [.unauthorized, .serviceUnavailable]))
         #expect(service.hashQueue.highWater <= 8)
-        #expect(realWait < .seconds(2))
-        #expect(p99 < .milliseconds(500))
+        // Bounds with room for the rest of the suite running beside this test. Alone: the
+        // real login answered in 0.3 ms, admitted logins within 0.43 s, p99 30 ms; beside
+        // the suite up to 0.5 s, 1.75 s and 0.5 s. Without the bound an admitted login
+        // waited 7.6 s alone.
+        #expect(realWait < .seconds(4))
+        // The guarantee that matters: a login that is let in waits for at most the queue.
+        #expect(admitted < .seconds(4))
+        #expect(p99 < .seconds(1))
+    }
+
+    /// A 503 `Service busy` costs nothing: the slot is taken before the attempt is
+    /// counted, so retrying through a flood cannot lock a real user out.
+    @Test func aBusyAnswerCostsNoLoginAttempt() async throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let logger = Logger(label: "test")
+        let limits = RateLimits(login: RateLimit(2, per: 60), register: nil, refresh: nil, loginFailuresPerAccount: RateLimit(1, per: 900))
+        let settings = TestServer.settings(rateLimits: limits, passwordHashQueue: 1)
+        let hasher = GatedHasher(BcryptPasswordHasher(cost: 4))
+        let (service, databases) = try await makeService(database, settings: settings, hasher: hasher)
+        let registration = try Registration.validate(name: "Busy", email: "busy@example.com", password: "secret123")
+        _ = try await service.createUser(registration, role: .user, logger: logger)
+        let client = ClientInfo(ip: "192.0.2.1")
+
+        // Another client's login holds the only slot.
+        async let holder: Void = {
+            _ = try? await service.login(email: "other@example.com", password: "hold", client: ClientInfo(ip: "198.51.100.1"), logger: logger)
+        }()
+        try await hasher.waitUntilHeld()
+        for _ in 0..<5 {
+            await #expect(throws: AppError.serviceBusy(retryAfter: 1)) {
+                try await service.login(email: "busy@example.com", password: "secret123", client: client, logger: logger)
+            }
+        }
+        hasher.release()
+        await holder
+        // One attempt per account and two per address were never used up.
+        _ = try await service.login(email: "busy@example.com", password: "secret123", client: client, logger: logger)
+        await databases.shutdownAsync()
     }
 
     // MARK: A BCRYPT_COST change
@@ -317,3 +362,52 @@ import Testing
     }
 }
 
+
+/// A bcrypt hasher whose verification of the password `hold` waits until released: lets
+/// a test hold a hashing slot without depending on timing.
+final class GatedHasher: PasswordHasher {
+    let base: BcryptPasswordHasher
+    private let state = Mutex<(held: Bool, waiter: CheckedContinuation<Void, Never>?, released: Bool)>((false, nil, false))
+
+    init(_ base: BcryptPasswordHasher) { self.base = base }
+
+    var dummyHash: String { base.dummyHash }
+    func dummyHash(like hash: String) -> String { base.dummyHash(like: hash) }
+    func hash(_ password: String) async throws -> String { try await base.hash(password) }
+
+    func verify(_ password: String, against hash: String) async throws -> Bool {
+        if password == "hold" {
+            await withCheckedContinuation { continuation in
+                let resume = state.withLock { state in
+                    state.held = true
+                    if state.released { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if resume { continuation.resume() }
+            }
+        }
+        return try await base.verify(password, against: hash)
+    }
+
+    func waitUntilHeld() async throws {
+        for _ in 0..<5_000 where !state.withLock({ $0.held }) { try await Task.sleep(for: .milliseconds(1)) }
+    }
+
+    func release() {
+        let waiter = state.withLock { state in
+            state.released = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+}
+
+/// The longest of the durations noted, from any task.
+final class LongestWait: Sendable {
+    private let value = Mutex(Duration.zero)
+
+    func note(_ duration: Duration) { value.withLock { $0 = max($0, duration) } }
+    var longest: Duration { value.withLock { $0 } }
+}

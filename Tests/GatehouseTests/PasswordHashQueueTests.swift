@@ -96,6 +96,27 @@ import Testing
         #expect(queue.held == 0)
     }
 
+    /// Requests of unknown origin cannot be told apart: one share for all of them would
+    /// limit an embedding without peer addresses to two hashes at once.
+    @Test func unknownClientsAreHeldOnlyToTheTotal() async throws {
+        let queue = PasswordHashQueue(depth: 4, perClient: 1)
+        let gate = Gate()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await queue.run(client: PasswordHashQueue.unknownClient) { await gate.wait() } }
+            }
+            try await waitUntil { gate.waiting == 4 }
+            do {
+                try await queue.run(client: PasswordHashQueue.unknownClient) {}
+                Issue.record("a fifth slot was given")
+            } catch {
+                expectBusy(error)
+            }
+            gate.open()
+            try await group.waitForAll()
+        }
+    }
+
     @Test func aFailingHashGivesItsSlotBack() async throws {
         struct Failure: Error {}
         let queue = PasswordHashQueue(depth: 1, perClient: 1)

@@ -110,6 +110,16 @@ import Testing
     }
 
     /// Long keys cost no more than short ones: keys are stored as digests.
+    /// A "forever" window cannot overflow a wait: windows are at most ten years.
+    @Test func hugeWindowsAreClampedAndNeverTrap() {
+        #expect(RateLimit(5, per: .max).window == TimeSpan.maximumSeconds)
+        let limiter = InMemoryRateLimiter(RateLimit(1, per: .max), capacity: 10)
+        #expect(limiter.acquire("k", now: start) == .allowed)
+        #expect(limiter.acquire("k", now: start) == .limited(retryAfter: TimeSpan.maximumSeconds))
+        for index in 0..<10 { _ = limiter.acquire("f\(index)", now: start) }
+        #expect(limiter.acquire("new", now: start) != .allowed)
+    }
+
     @Test func longKeysAreStoredAsDigests() {
         let limiter = InMemoryRateLimiter(RateLimit(1, per: 60))
         let long = String(repeating: "x", count: 60_000) + "@example.com"
@@ -282,6 +292,21 @@ import Testing
         let v6 = ClientAddressResolver(trustedProxies: try #require(TrustedProxies(parsing: "2001:db8::/32")))
         #expect(v6.clientAddress(headers: headers, peer: "2001:db8:5::1") == "1.2.3.4")
         #expect(v6.clientAddress(headers: headers, peer: "2001:db9::1") == "2001:db9::1")
+    }
+
+    @Test func ipv4MappedNetworksAreTheirIPv4Networks() throws {
+        let proxies = try #require(TrustedProxies(parsing: "::FFFF:10.0.0.0/104"))
+        #expect(proxies.description == "10.0.0.0/8")
+        #expect(TrustedProxies(parsing: "::ffff:10.0.0.0/95") == nil)
+        #expect(TrustedProxies(parsing: "::ffff:10.0.0.1")?.description == "10.0.0.1/32")
+    }
+
+    /// `ClientInfo` keeps an address only in canonical form: it is stored on sessions.
+    @Test func clientInfoKeepsOnlyCanonicalAddresses() {
+        #expect(ClientInfo(ip: "2001:DB8::1").ip == "2001:db8::1")
+        #expect(ClientInfo(ip: "::ffff:192.0.2.1").ip == "192.0.2.1")
+        #expect(ClientInfo(ip: "not\u{0}an address").ip == nil)
+        #expect(ClientInfo(ip: "not an address").rateLimitKey == "unknown")
     }
 
     @Test(arguments: ["", "yes", "-1", "101", "1000", "10.0.0.0/33", "10.0.0.0/", "10.0.0.1:80", "::/129", "10.0.0.0/8,",

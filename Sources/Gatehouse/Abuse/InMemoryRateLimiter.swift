@@ -51,7 +51,7 @@ public final class InMemoryRateLimiter: RateLimiter {
             }
             guard state.open(digest, until: time + Double(limit.window), at: time, capacity: capacity, limit: limit.count) else {
                 // Full of refusing windows: refuse rather than forget one of them.
-                return .limited(retryAfter: max(1, Int(((state.soonestEnd ?? time) - time).rounded(.up))))
+                return .limited(retryAfter: max(1, Int(((state.soonestEnd() ?? time) - time).rounded(.up))))
             }
             return .allowed
         }
@@ -115,9 +115,14 @@ public final class InMemoryRateLimiter: RateLimiter {
         var evictHead = 0
         var serial: UInt32 = 0
 
-        /// When the soonest live window ends.
-        var soonestEnd: Double? {
-            queue[head...].first { windows[$0.digest]?.serial == $0.serial }?.end
+        /// When the soonest live window ends. Stale entries met at the front are passed
+        /// for good, so repeated calls do not scan them again.
+        mutating func soonestEnd() -> Double? {
+            while head < queue.count, windows[queue[head].digest]?.serial != queue[head].serial {
+                head += 1
+            }
+            evictHead = max(evictHead, head)
+            return head < queue.count ? queue[head].end : nil
         }
 
         /// Opens a new window for `digest`, first dropping expired windows and, at

@@ -6,10 +6,11 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
     /// Window length in seconds (at least 1).
     public let window: Int
 
-    /// Creates a limit; `count` and `window` are clamped to at least 1.
+    /// Creates a limit; `count` is clamped to 1–1,000,000 and `window` to 1 second–10
+    /// years (`TimeSpan.maximumSeconds`), so no window end or wait can overflow.
     public init(_ count: Int, per window: Int) {
         self.count = min(max(count, 1), 1_000_000)
-        self.window = max(window, 1)
+        self.window = min(max(window, 1), TimeSpan.maximumSeconds)
     }
 
     /// Parses `N/DURATION`; `nil` when the text is not of that form. (`off` is handled by

@@ -61,14 +61,22 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         let trimmed = String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
         let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), !parts[0].contains("["), let address = IPAddress(String(parts[0])) else { return nil }
+        // An IPv4-mapped IPv6 network (`::ffff:10.0.0.0/104`) is the IPv4 network it maps,
+        // as for addresses; its prefix counts IPv6 bits.
+        let mapped = address.bytes.count == 4 && parts[0].lowercased().hasPrefix("::ffff:")
         // `IPAddress` tolerates `host:port`; a network never has a port.
-        guard address.bytes.count == 16 || !parts[0].contains(":") || parts[0].hasPrefix("::ffff:") else { return nil }
+        guard address.bytes.count == 16 || mapped || !parts[0].contains(":") else { return nil }
         let bits = address.bytes.count * 8
         var length = bits
         if parts.count == 2 {
             guard !parts[1].isEmpty, parts[1].count <= 3, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let prefix = Int(parts[1]), prefix <= bits
+                  var prefix = Int(parts[1])
             else { return nil }
+            if mapped {
+                guard prefix >= 96 else { return nil }
+                prefix -= 96
+            }
+            guard prefix <= bits else { return nil }
             length = prefix
         }
         self.prefixLength = length

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 
@@ -17,7 +18,7 @@ public struct AuthService: Sendable {
     /// Admission to password hashing (bounded, per-client shares).
     let hashQueue: PasswordHashQueue
     /// Stored password-hash kinds, for the unknown-email comparison.
-    let census = PasswordHashCensus()
+    let census: PasswordHashCensus
     let now: @Sendable () -> Date
 
     /// Creates the service. `now` is injectable so rotation windows are tested without
@@ -40,6 +41,7 @@ public struct AuthService: Sendable {
         self.users = users
         self.sessions = sessions
         self.hasher = hasher
+        self.census = PasswordHashCensus(dummyFor: { hasher.dummyHash(like: $0) })
         self.issuer = TokenIssuer(keys: keys, configuration: configuration)
         self.verifier = TokenVerifier(keys: keys, configuration: configuration, now: now)
         self.now = now
@@ -56,6 +58,10 @@ public struct AuthService: Sendable {
         let passwordHash = try await hashQueue.run(client: client?.rateLimitKey ?? "local") {
             try await hasher.hash(registration.password)
         }
+        return try await insert(registration, role: role, passwordHash: passwordHash, logger: logger)
+    }
+
+    private func insert(_ registration: Registration, role: Role, passwordHash: String, logger: Logger) async throws -> UserRecord {
         let date = Date(timeIntervalSince1970: TimeInterval(currentSecond()))
         let user = UserRecord(
             id: UUID(), name: registration.name, email: registration.email, passwordHash: passwordHash,
@@ -72,9 +78,15 @@ public struct AuthService: Sendable {
     }
 
     /// Registers a user (role `user`) and opens their first session.
+    ///
+    /// The hashing slot is taken before the registration is counted against the client's
+    /// limit, so a 503 `Service busy` costs the client none of its registrations.
     public func register(_ registration: Registration, client: ClientInfo, logger: Logger) async throws -> AuthResult {
-        try await enforce(limiters.register, key: client.rateLimitKey, action: "register", logger: logger)
-        let user = try await createUser(registration, role: .user, client: client, logger: logger)
+        let passwordHash = try await hashQueue.run(client: client.rateLimitKey) {
+            try await enforce(limiters.register, key: client.rateLimitKey, action: "register", logger: logger)
+            return try await hasher.hash(registration.password)
+        }
+        let user = try await insert(registration, role: .user, passwordHash: passwordHash, logger: logger)
         return try await openSession(for: user, client: client, logger: logger)
     }
 
@@ -85,52 +97,60 @@ public struct AuthService: Sendable {
     /// login clears its own email's count. Counting before the comparison (rather than
     /// after a failure) means parallel guesses cannot all slip in under the limit, and
     /// the email is throttled before it is looked up, so a throttled unknown email and
-    /// a throttled real one get the same answer at the same speed.
+    /// a throttled real one get the same answer at the same speed. The hashing slot is
+    /// taken before anything is counted: a 503 `Service busy` during a flood costs a real
+    /// user none of their attempts, so it cannot turn into a lockout.
     public func login(email rawEmail: String, password: String, client: ClientInfo, logger: Logger) async throws -> AuthResult {
         let email = rawEmail.trimmingASCIIWhitespace().lowercased()
-        try await enforce(limiters.login, key: client.rateLimitKey, action: "login", logger: logger)
-        try await enforce(limiters.loginFailuresPerAccount, key: email, action: "login_account", logger: logger)
         // Only an address registration could have stored is looked up. Anything else (a NUL,
         // which PostgreSQL refuses in `text`, other control characters, 60 KB of text) can
         // match no account, so it gets the unknown-email answer at the same cost, identical
-        // on every backend, without reaching SQL.
+        // on every backend, without reaching SQL. Such text is not a limiter key either (a
+        // limiter may be a database); its digest is.
         let storable = EmailAddress.normalize(email)
-        let user = if let storable { try await users.find(email: storable, logger: logger) } else { UserRecord?.none }
-        // An unknown email is compared against a dummy of the kind most stored hashes are
-        // (after a cost change, the old cost until most accounts have logged in again), so
-        // it costs what a real account's wrong password most often costs.
-        let hash: String
-        if let user {
-            hash = user.passwordHash
-        } else {
-            let kind = try await census.mostCommonKind { try await users.passwordHashPrefixCounts(logger: logger) }
-            hash = kind.map { hasher.dummyHash(like: $0) } ?? hasher.dummyHash
-        }
-        let matches = try await hashQueue.run(client: client.rateLimitKey) {
-            let matches = try await hasher.verify(password, against: hash)
-            if matches, let user, hasher.needsRehash(user.passwordHash) {
-                await rehash(user, password: password, logger: logger)
+        let accountKey = storable ?? "unstorable:" + SHA256.hash(data: Array(email.utf8)).map { String(format: "%02x", $0) }.joined()
+        let (user, matches, rehashed) = try await hashQueue.run(client: client.rateLimitKey) {
+            try await enforce(limiters.login, key: client.rateLimitKey, action: "login", logger: logger)
+            try await enforce(limiters.loginFailuresPerAccount, key: accountKey, action: "login_account", logger: logger)
+            let user = if let storable { try await users.find(email: storable, logger: logger) } else { UserRecord?.none }
+            // An unknown email is compared against a dummy of the cost most stored hashes
+            // have (after a cost change, the old cost until most accounts have logged in
+            // again), so it costs what a real account's wrong password most often costs.
+            let hash: String
+            if let user {
+                hash = user.passwordHash
+            } else {
+                hash = try await census.mostCommonDummy { try await users.passwordHashPrefixCounts(logger: logger) } ?? hasher.dummyHash
             }
-            return matches
+            let matches = try await hasher.verify(password, against: hash)
+            // A hash of another cost is replaced now, in the same request and slot (as
+            // Supabase Auth, Keycloak and fastapi-users do), so hashes move to a new
+            // `BCRYPT_COST` as users log in. A failure here does not fail the login.
+            var rehashed: String?
+            if matches, let user, hasher.needsRehash(user.passwordHash) {
+                rehashed = try? await hasher.hash(password)
+            }
+            return (user, matches, rehashed)
         }
         guard let user, matches else {
             logger.info("Login failed")
             throw AppError.invalidCredentials
         }
-        try await limiters.loginFailuresPerAccount?.reset(email)
+        if let rehashed {
+            await store(rehashed, for: user, logger: logger)
+        }
+        try await limiters.loginFailuresPerAccount?.reset(accountKey)
         logger.info("Login succeeded", metadata: ["auth.user.id": "\(user.id)"])
         return try await openSession(for: user, client: client, logger: logger)
     }
 
-    /// Stores a hash of `password` with the configured parameters, in the same request
-    /// and queue slot as the login that proved it (as Supabase Auth, Keycloak and
-    /// fastapi-users do), so hashes move to a new `BCRYPT_COST` as users log in. A failure
-    /// here does not fail the login: the old hash still works and the next login retries.
-    private func rehash(_ user: UserRecord, password: String, logger: Logger) async {
+    /// Stores a rehashed password, outside the hashing slot (it is database work), and
+    /// only if the stored hash is still the one the login verified: a password changed
+    /// meanwhile stays changed. A failure leaves the old hash, which still works.
+    private func store(_ rehashed: String, for user: UserRecord, logger: Logger) async {
         do {
-            let fresh = try await hasher.hash(password)
-            if try await users.replacePasswordHash(id: user.id, from: user.passwordHash, to: fresh, at: now(), logger: logger) {
-                census.replaced(user.passwordHash, with: fresh)
+            if try await users.replacePasswordHash(id: user.id, from: user.passwordHash, to: rehashed, at: now(), logger: logger) {
+                census.replaced(user.passwordHash, with: rehashed)
                 logger.debug("Password rehashed", metadata: ["auth.user.id": "\(user.id)"])
             }
         } catch {

@@ -6,7 +6,7 @@ public struct ClientInfo: Sendable, Equatable {
     /// The `User-Agent`, cut to 512 UTF-8 bytes on a scalar boundary, without control
     /// characters.
     public var userAgent: String?
-    /// The client's address in canonical form, when it is one.
+    /// The client's address in canonical form, when it is one (anything else is dropped).
     public var ip: String?
     /// The key per-client limits count under (SPEC.md §1 `TRUST_PROXY`): the IPv4
     /// address, the IPv6 /64, or `unknown`.
@@ -17,7 +17,7 @@ public struct ClientInfo: Sendable, Equatable {
     /// characters (PostgreSQL refuses NUL in `text`; the others only spoof log lines).
     public init(userAgent: String? = nil, ip: String? = nil, rateLimitKey: String? = nil) {
         self.userAgent = userAgent.flatMap(Self.storableUserAgent)
-        self.ip = ip
+        self.ip = ip.flatMap { IPAddress($0)?.description }
         self.rateLimitKey = rateLimitKey ?? IPAddress.rateLimitKey(ip)
     }
 

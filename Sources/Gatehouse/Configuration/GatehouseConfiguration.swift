@@ -65,9 +65,10 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         guard problems.isEmpty else { throw ConfigurationErrors(errors: problems) }
     }
 
-    /// A configuration that has not been validated: for a loader that reports these
-    /// problems together with its own (see `problems`).
-    public init(
+    /// A configuration that has not been validated: for the server's loader, which
+    /// reports these problems together with its own (see `problems`). Package-only, so
+    /// no embedding can skip validation.
+    package init(
         unchecked environment: AppEnvironment, accessSecret: String, refreshSecret: String, accessTokenTTL: Int,
         refreshTokenTTL: Int, issuer: String, audience: String?, bcryptCost: Int, refreshReuseInterval: Int,
         clockSkew: Int = 30, rateLimits: RateLimits, trustedProxies: TrustedProxies, passwordHashQueue: Int?

@@ -1,47 +1,57 @@
 import Synchronization
 
-/// How many stored password hashes there are of each kind (for bcrypt, each cost), so
-/// that a login for an unknown email costs what a login for the most common real
-/// account costs.
+/// How many stored password hashes there are of each cost, so that a login for an
+/// unknown email costs what a login for the most common real account costs.
 ///
 /// Without it an unknown email costs the configured cost while accounts that have not
 /// logged in since a `BCRYPT_COST` change still cost their old one (0.09 s against
-/// 0.36 s from 10 to 12): timing would tell which emails are registered. Counts are read
+/// 0.36 s from 10 to 12): timing would tell which emails are registered. Hashes are
+/// counted by the dummy hash that stands for them (`PasswordHasher.dummyHash(like:)`,
+/// one per bcrypt cost, whatever the `$2a$`/`$2b$`/`$2y$` spelling). Counts are read
 /// from the database once, on the first login that needs them, and then kept up to date
 /// by this process's registrations and rehashes. Other instances of a fleet change them
 /// too, so this is an estimate; it only has to find the majority.
 final class PasswordHashCensus: Sendable {
-    /// Counts by the hash's first 7 characters (`$2b$12$`).
+    /// Counts by dummy hash; `nil` until loaded.
     private let counts = Mutex<[String: Int]?>(nil)
+    private let dummyFor: @Sendable (String) -> String
 
-    static func kind(of hash: String) -> String { String(hash.prefix(7)) }
+    /// `dummyFor` maps a stored hash (or its first 7 characters) to the dummy that costs
+    /// the same to check.
+    init(dummyFor: @escaping @Sendable (String) -> String) {
+        self.dummyFor = dummyFor
+    }
 
-    /// The kind most stored hashes are of, loading the counts with `load` the first time;
-    /// `nil` when there are no users.
-    func mostCommonKind(load: () async throws -> [String: Int]) async throws -> String? {
+    /// The dummy of the cost most stored hashes have, loading the counts with `load`
+    /// (counts by the hash's first 7 characters) the first time; `nil` when there are no users.
+    func mostCommonDummy(load: () async throws -> [String: Int]) async throws -> String? {
         if let known = counts.withLock({ $0 }) { return Self.majority(known) }
-        let loaded = try await load()
+        var loaded: [String: Int] = [:]
+        for (prefix, count) in try await load() {
+            loaded[dummyFor(prefix), default: 0] += count
+        }
         let merged = counts.withLock { counts in
-            // A registration may have been counted meanwhile; the database already has it.
+            // Another login may have loaded them meanwhile; keep the first.
             if counts == nil { counts = loaded }
             return counts!
         }
         return Self.majority(merged)
     }
 
-    /// A hash of this kind was stored (counted only once the counts are loaded).
+    /// A hash was stored (counted only once the counts are loaded).
     func added(_ hash: String) {
-        counts.withLock { counts in counts?[Self.kind(of: hash), default: 0] += 1 }
+        let dummy = dummyFor(hash)
+        counts.withLock { counts in counts?[dummy, default: 0] += 1 }
     }
 
-    /// A stored hash was replaced by one of another kind.
+    /// A stored hash was replaced by another (of another cost, as a rule).
     func replaced(_ old: String, with new: String) {
+        let (removed, added) = (dummyFor(old), dummyFor(new))
         counts.withLock { counts in
             guard counts != nil else { return }
-            let kind = Self.kind(of: old)
-            let left = (counts![kind] ?? 1) - 1
-            counts![kind] = left > 0 ? left : nil
-            counts![Self.kind(of: new), default: 0] += 1
+            let left = (counts![removed] ?? 1) - 1
+            counts![removed] = left > 0 ? left : nil
+            counts![added, default: 0] += 1
         }
     }
 

@@ -12,13 +12,17 @@ import Synchronization
 /// - at most `depth` slots in all (`PASSWORD_HASH_QUEUE`), by default about two seconds
 ///   of work for the cores (`defaultDepth(cost:cores:)`);
 /// - at most `perClient` slots per client key (the IPv4 address or IPv6 /64), so one
-///   client cannot take the queue for itself;
+///   client cannot take the queue for itself (requests of unknown origin are only held
+///   to the total);
 /// - past either bound the request is refused at once with 503 `Service busy` and a
 ///   `Retry-After` of the recent time a hash took, queue wait included: never a hang.
 ///
 /// The slots are counted here; the waiting itself is the hasher's thread pool's FIFO,
 /// which is why the depth bounds how long an admitted request waits.
 public final class PasswordHashQueue: Sendable {
+    /// The client key of requests whose address is unknown (`IPAddress.rateLimitKey(nil)`).
+    public static let unknownClient = IPAddress.rateLimitKey(nil)
+
     /// Most slots held at once.
     public let depth: Int
     /// Most slots one client key holds at once.
@@ -66,7 +70,9 @@ public final class PasswordHashQueue: Sendable {
     private func admit(_ client: String) -> Int? {
         state.withLock { state in
             let mine = state.byClient[client, default: 0]
-            guard state.held < depth, mine < perClient else {
+            // Requests whose client is unknown (no peer address) cannot be told apart, so
+            // only the total bound applies to them: one share for all would starve them.
+            guard state.held < depth, mine < perClient || client == Self.unknownClient else {
                 return max(1, Int(state.recentSeconds.rounded(.up)))
             }
             state.held += 1
