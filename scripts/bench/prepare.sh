@@ -5,7 +5,9 @@
 #           .build-static so switching does not rebuild the usual .build);
 #   WORK    a work directory, removed on exit together with the server in SERVER_PID;
 #   PORT, URL  a free port on 127.0.0.1;
-#   the server's environment: SQLite in WORK, random secrets, rate limits off.
+#   the server's environment: SQLite in WORK, random secrets, rate limits off, one
+#   trusted proxy hop (the load scripts give each login or registration its own client
+#   address in X-Forwarded-For, so one wrk is not one client of the hashing queue).
 NAME="$1"
 
 if ! command -v wrk >/dev/null; then
@@ -32,4 +34,4 @@ PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 URL="http://127.0.0.1:$PORT"
 export DATABASE_URL="sqlite://$WORK/$NAME.sqlite" PORT HOST=127.0.0.1 LOG_LEVEL=warning \
     JWT_ACCESS_SECRET="$("$BIN" secret)" JWT_REFRESH_SECRET="$("$BIN" secret)" \
-    RATE_LIMIT_LOGIN=off RATE_LIMIT_REGISTER=off RATE_LIMIT_REFRESH=off LOGIN_FAILURES_PER_ACCOUNT=off
+    RATE_LIMIT_LOGIN=off RATE_LIMIT_REGISTER=off RATE_LIMIT_REFRESH=off LOGIN_FAILURES_PER_ACCOUNT=off TRUST_PROXY=true

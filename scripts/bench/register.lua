@@ -12,5 +12,8 @@ function request()
     counter = counter + 1
     local body = string.format('{"name":"Bench","email":"bench-%d-%d-%d@example.com","password":"secret123"}',
         os.time(), thread_number, counter)
-    return wrk.format("POST", "/api/v1/auth/register", { ["Content-Type"] = "application/json" }, body)
+    -- Each registration from its own client address (see login.lua).
+    local address = string.format("10.98.%d.%d", thread_number, counter % 250)
+    return wrk.format("POST", "/api/v1/auth/register",
+        { ["Content-Type"] = "application/json", ["X-Forwarded-For"] = address }, body)
 end
