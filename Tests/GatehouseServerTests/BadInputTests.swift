@@ -91,3 +91,24 @@ import Testing
         }
     }
 }
+
+/// One strict JSON reader for every body (issue 11): what Foundation's parser on Linux
+/// let through is 400 `Invalid JSON body` now.
+@Suite struct StrictJSONBodyTests {
+    static let notJSON = [
+        #"{"email":"a@example.com","password":"secret123",}"#, #"{"email":["a",],"password":"x"}"#,
+        #"{"email":"a@example.com",/* c */"password":"secret123"}"#, #"{"email":"a@example.com","password":"secret123"}// c"#,
+        #"{'email':'a@example.com','password':'secret123'}"#, #"{"email":NaN,"password":"x"}"#, #"{"email":+1,"password":"x"}"#,
+        #"{"email":007,"password":"x"}"#, "{\"email\":\"a\u{1}b\",\"password\":\"x\"}", #"{"email":"\ud800","password":"x"}"#,
+        #"{"email":"a","email":"b","password":"x"}"#,
+        "{\"email\":" + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + ",\"password\":\"x\"}",
+    ]
+
+    @Test(arguments: notJSON)
+    func isInvalidJSONBody(body: String) async throws {
+        try await TestServer.withApp { client in
+            expectError(try await client.postJSON("/api/v1/auth/login", body), .badRequest, "Invalid JSON body")
+            expectError(try await client.postJSON("/api/v1/auth/register", body), .badRequest, "Invalid JSON body")
+        }
+    }
+}

@@ -10,7 +10,7 @@ import Testing
         #expect(claims.integer("n") == -42)
         #expect(claims.integer("z") == 0)
         #expect(claims.audience() == .some("api"))
-        #expect(claims["e"] == .strings([]))
+        #expect(claims["e"] == .array([]))
         #expect(claims.optionalInteger("missing") == .some(nil))
     }
 

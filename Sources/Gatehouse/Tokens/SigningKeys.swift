@@ -10,14 +10,16 @@ import JWTKit
 public struct SigningKeys: Sendable {
     let access: JWTKeyCollection
     let refresh: JWTKeyCollection
-    /// The same secrets as HMAC keys with their pads precomputed, for `TokenVerifier`.
-    let accessKey: HMACSHA256Key
-    let refreshKey: HMACSHA256Key
+    /// The same secrets as swift-crypto HMACs that have absorbed their key pads
+    /// (`HMAC.init(key:)` does), for `TokenVerifier`: each verification copies one and
+    /// hashes only the token.
+    let accessKey: HMAC<SHA256>
+    let refreshKey: HMAC<SHA256>
 
     /// Builds the key collections from the configured secrets.
     public init(configuration: GatehouseConfiguration) async {
-        self.accessKey = HMACSHA256Key(Array(configuration.accessSecret.utf8))
-        self.refreshKey = HMACSHA256Key(Array(configuration.refreshSecret.utf8))
+        self.accessKey = HMAC(key: SymmetricKey(data: Array(configuration.accessSecret.utf8)))
+        self.refreshKey = HMAC(key: SymmetricKey(data: Array(configuration.refreshSecret.utf8)))
         self.access = await JWTKeyCollection()
             .add(hmac: HMACKey(from: configuration.accessSecret), digestAlgorithm: .sha256, serializer: Self.serializer)
         self.refresh = await JWTKeyCollection()

@@ -6,22 +6,24 @@ import Foundation
 /// Verification is done here, on the token's bytes, rather than by JWTKit: it runs on
 /// every authenticated request, and JWTKit adds an actor hop, a second parse of the
 /// header, and no check of `alg` against the key or of any time claim. It works on the
-/// token's bytes in place: one pass to find the dots, the HMAC from precomputed pads, a
-/// byte comparison for the usual headers, one decode of the payload. The order:
+/// token's bytes in place: one pass to find the dots, a copy of the key's HMAC state
+/// (pads absorbed once, by swift-crypto), a byte comparison for the usual headers, one
+/// decode of the payload. The order:
 /// 1. at most 8 KiB, exactly three segments;
 /// 2. the signature: exactly the unpadded base64url of HMAC-SHA256 of `header.payload`
 ///    under the secret, compared in constant time;
 /// 3. the header: `alg` exactly `HS256`, `typ` absent or `JWT`, nothing else (no `none`,
 ///    no `crit`, no `kid`/`jku`/`jwk`/`x5u`), no repeated key;
-/// 4. the payload: a flat JSON object without a repeated key, read by `ClaimSet` (no
-///    Foundation decoder on this path) strictly into the claims;
+/// 4. the payload: a flat JSON object without a repeated key, read by `ClaimSet`;
+///    header and payload are parsed by `JSONParser`, the same strict RFC 8259 parser as
+///    request bodies, so no input is read two ways;
 /// 5. `iss`, `aud`, `iat`/`nbf` (not in the future beyond the skew) and `exp`.
 public struct TokenVerifier: Sendable {
     /// Tokens longer than this are refused before any parsing.
     public static let maximumTokenLength = 8_192
 
-    let accessKey: HMACSHA256Key
-    let refreshKey: HMACSHA256Key
+    let accessKey: HMAC<SHA256>
+    let refreshKey: HMAC<SHA256>
     let issuer: String
     let audience: String?
     let clockSkew: Int
@@ -77,12 +79,12 @@ public struct TokenVerifier: Sendable {
 
     /// Steps 1–4 above: the payload's claims when the token is well formed, pinned and
     /// signed with `key`; `nil` otherwise. Works on the token's UTF-8 bytes in place.
-    static func verifiedPayload(_ token: String, key: HMACSHA256Key) -> ClaimSet? {
+    static func verifiedPayload(_ token: String, key: HMAC<SHA256>) -> ClaimSet? {
         var token = token
         return token.withUTF8 { verifiedPayload($0, key: key) }
     }
 
-    static func verifiedPayload(_ token: UnsafeBufferPointer<UInt8>, key: HMACSHA256Key) -> ClaimSet? {
+    static func verifiedPayload(_ token: UnsafeBufferPointer<UInt8>, key: HMAC<SHA256>) -> ClaimSet? {
         guard token.count <= maximumTokenLength else { return nil }
         var firstDot = -1
         var secondDot = -1
@@ -109,10 +111,12 @@ public struct TokenVerifier: Sendable {
     /// Comparing encodings rather than decoded bytes also refuses every other spelling
     /// of the same 32 bytes (non-zero trailing bits, padding). Constant time in the
     /// signature's content: no early exit before the last byte.
-    static func isSignature(_ signature: UnsafeBufferPointer<UInt8>, of signed: UnsafeRawBufferPointer, key: HMACSHA256Key) -> Bool {
+    static func isSignature(_ signature: UnsafeBufferPointer<UInt8>, of signed: UnsafeRawBufferPointer, key: HMAC<SHA256>) -> Bool {
         let length = Base64URL.encodedCount(SHA256.byteCount)
         guard signature.count == length else { return false }
-        let mac = key.authenticationCode(for: signed)
+        var hmac = key
+        hmac.update(data: signed)
+        let mac = hmac.finalize()
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { expected in
             mac.withUnsafeBytes { Base64URL.encode($0, into: expected) }
             var difference: UInt8 = 0
@@ -132,15 +136,12 @@ public struct TokenVerifier: Sendable {
         for known in knownHeaders where known.count == segment.count {
             if known.withUnsafeBufferPointer({ memcmp($0.baseAddress!, segment.baseAddress!, segment.count) == 0 }) { return true }
         }
-        guard let bytes = Base64URL.decode(segment),
-              case .object(let header)? = try? headerDecoder.decode(JSONValue.self, from: Data(bytes)),
+        guard let bytes = Base64URL.decode(segment), case .object(let header)? = JSONParser.parse(bytes),
               header["alg"] == .string("HS256"),
               header["typ"] == nil || header["typ"] == .string("JWT"),
               header.keys.allSatisfy({ $0 == "alg" || $0 == "typ" })
         else { return false }
-        return !JSONDuplicateKeys.exist(in: bytes)
+        // `JSONParser` refuses a key given twice, so `{"alg":"none","alg":"HS256"}` never gets here.
+        return true
     }
-
-    /// For headers of unusual spelling only.
-    private static let headerDecoder = JSONDecoder()
 }
