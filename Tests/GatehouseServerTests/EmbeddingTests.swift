@@ -1,3 +1,4 @@
+import Configuration
 import FluentKit
 import Foundation
 import HTTPTypes
@@ -12,62 +13,200 @@ import Testing
 
 @testable import GatehouseServer
 
-/// An application's own request context, with its own extra state.
-struct ShopContext: GatehouseRequestContext {
+/// An application's own request context: its own identity type, Hummingbird's peer address.
+struct MemberContext: AuthRequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    var identity: Member?
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// The application's user, made from the verified claims.
+struct Member: RoleProviding {
+    let id: String
+    let roles: Set<String>
+}
+
+/// A context that knows no peer address: it must opt in to having none.
+struct BareContext: AuthRequestContext {
     var coreContext: CoreRequestContextStorage
     var identity: AccessClaims?
-    var cartSize = 0
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
     }
 }
 
+/// Gatehouse mounted the Hummingbird way (issue 11): hummingbird-auth's authenticator
+/// and policies, errors that render themselves, any context.
 @Suite struct EmbeddingTests {
-    /// Gatehouse mounted into a router the application owns, without the executable's
-    /// composition root, runs the seed flow and guards the application's own route.
-    @Test func mountsIntoAnotherApplication() async throws {
+    static func withService<T: Sendable>(
+        _ settings: GatehouseConfiguration = TestServer.settings(),
+        _ body: @Sendable (AuthService) async throws -> T
+    ) async throws -> T {
         let database = TemporaryDatabase()
         defer { database.remove() }
-        let logger = Logger(label: "shop")
-        let settings = TestServer.settings()
         let (service, databases) = try await makeService(database, settings: settings)
+        do {
+            let value = try await body(service)
+            await databases.shutdownAsync()
+            return value
+        } catch {
+            await databases.shutdownAsync()
+            throw error
+        }
+    }
 
-        let router = Router(context: ShopContext.self)
-        router.add(middleware: GatehouseErrorMiddleware())
-        router.get("catalog") { _, _ in "open to all" }
-        let controller = AuthController<ShopContext>(service: service, configuration: settings, refreshCookiePath: "/shop/auth/refresh")
-        controller.addRoutes(to: router.group("shop"))
-        router.group("shop")
-            .add(middleware: RequireAuthMiddleware<ShopContext>(verifier: service.verifier))
-            .get("orders") { _, context in "orders of \(try context.requireIdentity().sub)" }
+    /// An admin made directly through the service, and a token for them.
+    static func admin(_ service: AuthService, client: some TestClientProtocol, prefix: String = "/api/v1") async throws -> String {
+        let registration = try Registration.validate(name: "Admin", email: "admin@example.com", password: "secret123")
+        _ = try await service.createUser(registration, role: .admin, logger: Logger(label: "test"))
+        let login = try await client.postJSON("\(prefix)/auth/login", #"{"email":"admin@example.com","password":"secret123"}"#)
+        return try login.decode(AuthResponse.self).accessToken
+    }
 
-        var app = Application(router: router, logger: logger)
-        app.addServices(databases)
-        try await app.test(.router) { client in
-            #expect(try await client.get("/catalog").status == .ok)
-            let registered = try await client.postJSON(
-                "/shop/auth/register", #"{"name":"Embed","email":"embed@example.com","password":"secret123"}"#
-            )
-            #expect(registered.status == .created)
-            #expect(registered.headers[.setCookie]?.contains("Path=/shop/auth/refresh;") == true)
-            let auth = try registered.decode(AuthResponse.self)
-            let cookie = try #require(registered.refreshCookie)
+    /// Gatehouse's routes and middleware with no Gatehouse error middleware at all: every
+    /// error still answers in the JSON shape with its headers.
+    @Test func errorsRenderThemselvesWithoutTheErrorMiddleware() async throws {
+        let limits = RateLimits(login: RateLimit(1, per: 60), register: nil, refresh: nil, loginFailuresPerAccount: nil)
+        let settings = TestServer.settings(rateLimits: limits)
+        try await Self.withService(settings) { service in
+            let router = Router(context: GatehouseContext.self)
+            AuthController<GatehouseContext>(service: service, configuration: settings).addRoutes(to: router.group("api/v1"))
+            try await Application(router: router).test(.router) { client in
+                expectError(try await client.get("/api/v1/users/me"), .unauthorized, "Authentication required")
+                expectError(try await client.get("/api/v1/users/me", bearer: "not.a.token"), .unauthorized, "Invalid access token")
+                let invalid = try await client.postJSON("/api/v1/auth/register", #"{"name":"A","email":"nope","password":"short"}"#)
+                expectError(invalid, .badRequest)
+                #expect(invalid.error?.errors?.map(\.field) == ["name", "email", "password"])
+                expectError(try await client.postJSON("/api/v1/auth/register", #"{"email":"a@example.com",}"#), .badRequest, "Invalid JSON body")
+                expectError(try await client.login(email: "a@example.com"), .unauthorized, "Invalid email or password")
+                let limited = try await client.login(email: "a@example.com")
+                expectError(limited, .tooManyRequests, "Too many requests")
+                #expect(limited.headers[.retryAfter] == "60")
+            }
+        }
+    }
 
-            let orders = try await client.get("/shop/orders", bearer: auth.accessToken)
-            #expect(orders.text == "orders of \(auth.user.id)")
-            expectError(try await client.get("/shop/orders"), .unauthorized, "Authentication required")
-            #expect(try await client.get("/shop/users/me", bearer: auth.accessToken).status == .ok)
+    /// The authenticator with the application's own identity: optional authentication
+    /// on one route, required on another, an admin role on a third.
+    @Test func theAuthenticatorWithAnIdentityOfYourOwn() async throws {
+        try await Self.withService { service in
+            let router = Router(context: MemberContext.self)
+            AuthController<MemberContext>(service: service, configuration: TestServer.settings(), refreshCookiePath: "/club/auth/refresh")
+                .addRoutes(to: router.group("club"))
+            let members = router.group("club")
+                .add(middleware: GatehouseAuthenticator<MemberContext>(verifier: service.verifier) { claims in
+                    Member(id: claims.sub, roles: claims.roles)
+                })
+            members.get("hello") { _, context in context.identity.map { "hello \($0.id)" } ?? "hello stranger" }
+            members.group("lounge").add(middleware: RequireAuthentication<MemberContext>())
+                .get { _, context in "lounge for \(try context.requireIdentity().id)" }
+            members.group("office").add(middleware: RequireAuthentication<MemberContext>())
+                .add(middleware: AuthorizationPolicyMiddleware(RolePolicy("admin"), deniedError: AppError.forbidden, context: MemberContext.self))
+                .get { _, _ in "office" }
+            members.group("either").add(middleware: RequireAuthentication<MemberContext>())
+                .add(middleware: AuthorizationPolicyMiddleware(
+                    anyOf { RolePolicy<Member>("admin"); RolePolicy<Member>("user") }, deniedError: AppError.forbidden, context: MemberContext.self
+                ))
+                .get { _, _ in "either" }
 
-            let refreshed = try await client.executeRequest(
-                uri: "/shop/auth/refresh", method: .post, headers: [.cookie: "refreshToken=\(cookie)"], body: nil
-            )
-            #expect(refreshed.status == .ok)
-            let access = try refreshed.decode(AccessTokenResponse.self).accessToken
-            let logout = try await client.executeRequest(
-                uri: "/shop/auth/logout", method: .post, headers: [.authorization: "Bearer \(access)"], body: nil
-            )
-            #expect(logout.status == .noContent)
+            try await Application(router: router).test(.router) { client in
+                let registered = try await client.postJSON(
+                    "/club/auth/register", #"{"name":"Member","email":"member@example.com","password":"secret123"}"#
+                )
+                #expect(registered.headers[.setCookie]?.contains("Path=/club/auth/refresh;") == true)
+                let user = try registered.decode(AuthResponse.self)
+                let admin = try await Self.admin(service, client: client, prefix: "/club")
+
+                #expect(try await client.get("/club/hello").text == "hello stranger")
+                #expect(try await client.get("/club/hello", bearer: user.accessToken).text == "hello \(user.user.id)")
+                // Another scheme is for another authenticator: anonymous here.
+                #expect(try await client.get("/club/hello", headers: [.authorization: "Basic dXNlcjpwYXNz"]).text == "hello stranger")
+                // A Bearer token that is presented but wrong is refused, even where anonymous is fine.
+                expectError(try await client.get("/club/hello", bearer: "garbage"), .unauthorized, "Invalid access token")
+                expectError(try await client.get("/club/hello", headers: [.authorization: "Bearer"]), .unauthorized, "Authentication required")
+
+                #expect(try await client.get("/club/lounge", bearer: user.accessToken).text == "lounge for \(user.user.id)")
+                expectError(try await client.get("/club/lounge"), .unauthorized, "Authentication required")
+
+                expectError(try await client.get("/club/office", bearer: user.accessToken), .forbidden, "Forbidden")
+                #expect(try await client.get("/club/office", bearer: admin).status == .ok)
+                expectError(try await client.get("/club/office"), .unauthorized, "Authentication required")
+                #expect(try await client.get("/club/either", bearer: user.accessToken).status == .ok)
+                #expect(try await client.get("/club/either", bearer: admin).status == .ok)
+            }
+        }
+    }
+
+    /// `AccessClaims` as the identity (the default), with hummingbird-auth's own
+    /// `IsAuthenticatedMiddleware` and a policy, behind Gatehouse's error middleware,
+    /// which renders their bare 401 and 403 in the JSON shape.
+    @Test func hummingbirdAuthsOwnMiddlewareWithTheErrorMiddleware() async throws {
+        try await Self.withService { service in
+            let router = Router(context: GatehouseContext.self)
+            router.add(middleware: GatehouseErrorMiddleware())
+            AuthController<GatehouseContext>(service: service, configuration: TestServer.settings()).addRoutes(to: router.group("api/v1"))
+            let authenticated = router.group("app").add(middleware: GatehouseAuthenticator<GatehouseContext>(verifier: service.verifier))
+            authenticated.group("mine").add(middleware: IsAuthenticatedMiddleware<GatehouseContext>())
+                .get { _, context in try context.requireIdentity().role.rawValue }
+            authenticated.group("admin").add(middleware: AuthorizationPolicyMiddleware(RolePolicy("admin"), context: GatehouseContext.self))
+                .get { _, _ in "admin" }
+            try await Application(router: router).test(.router) { client in
+                let user = try await client.registered(email: "plain@example.com").auth.accessToken
+                let admin = try await Self.admin(service, client: client)
+                #expect(try await client.get("/app/mine", bearer: user).text == "user")
+                expectError(try await client.get("/app/mine"), .unauthorized, "Authentication required")
+                expectError(try await client.get("/app/mine", bearer: user + "x"), .unauthorized, "Invalid access token")
+                expectError(try await client.get("/app/admin", bearer: user), .forbidden, "Forbidden")
+                expectError(try await client.get("/app/admin"), .unauthorized, "Authentication required")
+                #expect(try await client.get("/app/admin", bearer: admin).text == "admin")
+            }
+        }
+    }
+
+    /// A mapping that finds no user refuses the token rather than going on anonymous.
+    @Test func anIdentityThatIsGoneRefusesTheToken() async throws {
+        try await Self.withService { service in
+            let router = Router(context: MemberContext.self)
+            AuthController<MemberContext>(service: service, configuration: TestServer.settings()).addRoutes(to: router.group("api/v1"))
+            router.group("app")
+                .add(middleware: GatehouseAuthenticator<MemberContext>(verifier: service.verifier) { (_: AccessClaims) async throws -> Member? in nil })
+                .get("hello") { _, _ in "hello" }
+            try await Application(router: router).test(.router) { client in
+                let user = try await client.registered(email: "gone@example.com").auth.accessToken
+                expectError(try await client.get("/app/hello", bearer: user), .unauthorized, "Invalid access token")
+                #expect(try await client.get("/app/hello").text == "hello")
+            }
+        }
+    }
+
+    /// Without a peer address the controller needs an explicit opt-in; with
+    /// `.unavailable` every client shares one bucket (as documented), with `.custom`
+    /// the application says where the address is.
+    @Test func aContextWithoutAPeerAddressSaysSoExplicitly() async throws {
+        let limits = RateLimits(login: RateLimit(1, per: 60), register: nil, refresh: nil, loginFailuresPerAccount: nil)
+        let settings = TestServer.settings(rateLimits: limits)
+        try await Self.withService(settings) { service in
+            let router = Router(context: BareContext.self)
+            AuthController<BareContext>(service: service, configuration: settings, peerAddress: .unavailable)
+                .addRoutes(to: router.group("shared"))
+            AuthController<BareContext>(service: service, configuration: settings, peerAddress: .custom { request, _ in
+                request.headers[HTTPField.Name("X-Test-Peer")!]
+            }).addRoutes(to: router.group("custom"))
+            try await Application(router: router).test(.router) { client in
+                let body = #"{"email":"x@example.com","password":"wrong-password"}"#
+                expectError(try await client.postJSON("/shared/auth/login", body), .unauthorized)
+                expectError(try await client.postJSON("/shared/auth/login", body), .tooManyRequests)
+                for peer in ["192.0.2.1", "192.0.2.2"] {
+                    let headers: HTTPFields = [HTTPField.Name("X-Test-Peer")!: peer]
+                    expectError(try await client.postJSON("/custom/auth/login", body, headers: headers), .unauthorized)
+                }
+            }
         }
     }
 }

@@ -4,8 +4,9 @@ import Hummingbird
 /// The one error type domain code throws: a status, a message that is safe to show a
 /// client, optional field errors and extra headers (`Retry-After`, `Allow`).
 ///
-/// Anything that is not an `AppError` (or a Hummingbird HTTP error) is rendered as a
-/// generic 500 by `GatehouseErrorMiddleware`, so internal detail never reaches a client.
+/// It renders itself (`HTTPResponseError`). Anything that is not an `AppError` (or a
+/// Hummingbird HTTP error) is rendered as a generic 500 by `GatehouseErrorMiddleware`, so
+/// internal detail never reaches a client.
 public struct AppError: Error, Sendable, Equatable {
     /// HTTP status to answer with.
     public let status: HTTPResponse.Status
@@ -48,9 +49,15 @@ public struct AppError: Error, Sendable, Equatable {
 }
 
 extension AppError {
-    static let authenticationRequired = AppError.unauthorized("Authentication required")
-    static let accessTokenExpired = AppError.unauthorized("Access token expired")
-    static let invalidAccessToken = AppError.unauthorized("Invalid access token")
+    /// 401: no credential (SPEC.md §3.2).
+    public static let authenticationRequired = AppError.unauthorized("Authentication required")
+    /// 401: the access token has expired.
+    public static let accessTokenExpired = AppError.unauthorized("Access token expired")
+    /// 401: any other bad access token.
+    public static let invalidAccessToken = AppError.unauthorized("Invalid access token")
+    /// 403: authenticated, but a policy (such as `RolePolicy("admin")`) says no. Pass it as
+    /// `AuthorizationPolicyMiddleware(…, deniedError: AppError.forbidden)`.
+    public static let forbidden = AppError(.forbidden, "Forbidden")
     static let refreshTokenMissing = AppError.unauthorized("Refresh token missing")
     static let invalidRefreshToken = AppError.unauthorized("Invalid or expired refresh token")
     static let sessionExpired = AppError.unauthorized("Session expired, please log in again")

@@ -7,18 +7,39 @@ import Logging
 /// `POST auth/register`, `POST auth/login`, `POST auth/refresh`, `POST auth/logout`,
 /// `GET auth/me`, `GET users/me`, relative to wherever they are mounted (`/api/v1`).
 ///
-/// Request parsing and response shaping only; every decision is `AuthService`'s.
-public struct AuthController<Context: GatehouseRequestContext>: Sendable {
+/// Request parsing and response shaping only; every decision is `AuthService`'s. Works
+/// with any request context: its own protected routes verify the Bearer token
+/// themselves, so your context's identity can be your own type. Errors are `AppError`s,
+/// which render themselves in Gatehouse's JSON shape with or without
+/// `GatehouseErrorMiddleware`.
+///
+/// Per-client limits and session records need the client's address. A context that is a
+/// `RemoteAddressRequestContext` (such as `GatehouseContext`) gives the socket peer; for
+/// any other context you must say how to find it, or opt in to having none, with
+/// `peerAddress:`. There is no silent default: without an address every client would
+/// share one rate-limit bucket and one hashing share.
+public struct AuthController<Context: RequestContext>: Sendable {
     let service: AuthService
     let cookie: RefreshCookie
     let addresses: ClientAddressResolver
+    let peerAddress: PeerAddress<Context>
 
-    /// Creates the controller. `refreshCookiePath` must be the full path of the refresh
-    /// route as mounted.
-    public init(service: AuthService, configuration: GatehouseConfiguration, refreshCookiePath: String = "/api/v1/auth/refresh") {
+    /// Creates the controller for a context that knows its socket peer.
+    /// `refreshCookiePath` must be the full path of the refresh route as mounted.
+    public init(service: AuthService, configuration: GatehouseConfiguration, refreshCookiePath: String = "/api/v1/auth/refresh")
+    where Context: RemoteAddressRequestContext {
+        self.init(service: service, configuration: configuration, refreshCookiePath: refreshCookiePath, peerAddress: .remoteAddress)
+    }
+
+    /// Creates the controller, with the client's address found as `peerAddress` says.
+    public init(
+        service: AuthService, configuration: GatehouseConfiguration, refreshCookiePath: String = "/api/v1/auth/refresh",
+        peerAddress: PeerAddress<Context>
+    ) {
         self.service = service
         self.cookie = RefreshCookie(path: refreshCookiePath, maxAge: configuration.refreshTokenTTL, secure: configuration.secureCookies)
         self.addresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
+        self.peerAddress = peerAddress
     }
 
     typealias Handler = @Sendable (Request, Context) async throws -> Response
@@ -26,30 +47,24 @@ public struct AuthController<Context: GatehouseRequestContext>: Sendable {
     struct Endpoint: Sendable {
         let method: HTTPRequest.Method
         let path: String
-        let authenticated: Bool
         let handler: Handler
     }
 
     var endpoints: [Endpoint] {
         [
-            Endpoint(method: .post, path: "auth/register", authenticated: false, handler: register),
-            Endpoint(method: .post, path: "auth/login", authenticated: false, handler: login),
-            Endpoint(method: .post, path: "auth/refresh", authenticated: false, handler: refresh),
-            Endpoint(method: .post, path: "auth/logout", authenticated: true, handler: logout),
-            Endpoint(method: .get, path: "auth/me", authenticated: true, handler: me),
-            Endpoint(method: .get, path: "users/me", authenticated: true, handler: me),
+            Endpoint(method: .post, path: "auth/register", handler: register),
+            Endpoint(method: .post, path: "auth/login", handler: login),
+            Endpoint(method: .post, path: "auth/refresh", handler: refresh),
+            Endpoint(method: .post, path: "auth/logout", handler: logout),
+            Endpoint(method: .get, path: "auth/me", handler: me),
+            Endpoint(method: .get, path: "users/me", handler: me),
         ]
     }
 
     /// Adds the routes to a router or group (typically `router.group("api/v1")`).
     public func addRoutes(to router: some RouterMethods<Context>) {
-        let protected = router.group().add(middleware: RequireAuthMiddleware<Context>(verifier: service.verifier))
         for endpoint in endpoints {
-            if endpoint.authenticated {
-                protected.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
-            } else {
-                router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
-            }
+            router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
         }
     }
 
@@ -94,7 +109,7 @@ public struct AuthController<Context: GatehouseRequestContext>: Sendable {
     }
 
     @Sendable func logout(_ request: Request, context: Context) async throws -> Response {
-        let claims = try context.requireIdentity()
+        let claims = try service.verifier.requireBearerClaims(in: request.headers)
         let scope: LogoutScope
         switch request.uri.queryParameters.get("scope") {
         case nil: scope = .all
@@ -112,7 +127,7 @@ public struct AuthController<Context: GatehouseRequestContext>: Sendable {
     }
 
     @Sendable func me(_ request: Request, context: Context) async throws -> Response {
-        .json(bytes: try context.requireIdentity().json, headers: .noStore)
+        .json(bytes: try service.verifier.requireBearerClaims(in: request.headers).json, headers: .noStore)
     }
 
     private func authResponse(_ result: AuthResult, status: HTTPResponse.Status) throws -> Response {
@@ -122,7 +137,29 @@ public struct AuthController<Context: GatehouseRequestContext>: Sendable {
     }
 
     private func client(_ request: Request, _ context: Context) -> ClientInfo {
-        let resolved = addresses.client(headers: request.headers, peer: context.clientAddress)
+        let resolved = addresses.client(headers: request.headers, peer: peerAddress.address(request, context))
         return ClientInfo(userAgent: request.headers[.userAgent], ip: resolved.ip, rateLimitKey: resolved.rateLimitKey)
+    }
+}
+
+/// How `AuthController` finds the socket peer of a request.
+public struct PeerAddress<Context: RequestContext>: Sendable {
+    let address: @Sendable (Request, Context) -> String?
+
+    /// Whatever `address` says (for a context that keeps the peer elsewhere).
+    public static func custom(_ address: @escaping @Sendable (Request, Context) -> String?) -> PeerAddress {
+        PeerAddress(address: address)
+    }
+
+    /// No address at all: an explicit opt-in to every client sharing one per-IP rate-limit
+    /// bucket (unless `TRUST_PROXY` names the client from `X-Forwarded-For`) and sessions
+    /// recorded without an IP. Only for deployments where that is true anyway.
+    public static var unavailable: PeerAddress { PeerAddress { _, _ in nil } }
+}
+
+extension PeerAddress where Context: RemoteAddressRequestContext {
+    /// The context's `remoteAddress` (Hummingbird's `RemoteAddressRequestContext`).
+    public static var remoteAddress: PeerAddress {
+        PeerAddress { _, context in context.remoteAddress?.ipAddress }
     }
 }

@@ -6,9 +6,12 @@ import NIOCore
 /// Renders every error as `{"status":"error","message":…}` and adds the headers every
 /// response must carry (SPEC.md §3).
 ///
-/// - `AppError`: its status, message, field errors and headers.
+/// - `AppError`: its status, message, field errors and headers (as it renders itself;
+///   this middleware stays for what only it can do: 405s with `Allow`, 503 for a
+///   dependency that is down, hiding the detail of 500s, `nosniff` on every response).
 /// - Hummingbird's HTTP errors (404, 413, …): their status with a fixed message; a 404 for
-///   a known path with another method becomes 405 with `Allow`.
+///   a known path with another method becomes 405 with `Allow`; hummingbird-auth's bare
+///   401 and 403 become `Authentication required` and `Forbidden`.
 /// - Errors the `unavailable` classifier recognises (a database that cannot be reached):
 ///   503 `Service unavailable`.
 /// - Anything else: 500 `Internal server error`; the detail goes to the log only.
@@ -52,6 +55,11 @@ public struct GatehouseErrorMiddleware<Context: RequestContext>: RouterMiddlewar
                 return AppError(.methodNotAllowed, "Method not allowed", headers: [.allow: allow])
             case .contentTooLarge:
                 return .bodyTooLarge
+            case .unauthorized:
+                // hummingbird-auth's `IsAuthenticatedMiddleware` and policy middleware.
+                return .authenticationRequired
+            case .forbidden:
+                return .forbidden
             case let status where status.code >= 500:
                 context.logger.error("Request failed", metadata: ["error.type": "\(type(of: error))"])
                 return .internalError
@@ -72,15 +80,7 @@ public struct GatehouseErrorMiddleware<Context: RequestContext>: RouterMiddlewar
     }
 
     func response(for error: AppError) -> Response {
-        var headers = error.headers
-        if error.status == .unauthorized {
-            headers[.wwwAuthenticate] = "Bearer"
-        }
-        do {
-            return try .json(ErrorResponse(message: error.message, errors: error.errors), status: error.status, headers: headers)
-        } catch {
-            return Response(status: .internalServerError)
-        }
+        error.response
     }
 }
 

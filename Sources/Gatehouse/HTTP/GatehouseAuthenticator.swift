@@ -1,0 +1,131 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdAuth
+
+/// hummingbird-auth's authenticator for Gatehouse access tokens: verifies the Bearer
+/// token and puts an identity in `context.identity`.
+///
+/// The identity is the verified `AccessClaims` by default, or whatever the `identity`
+/// closure makes of them (your own `User`, loaded or built from the claims). The
+/// authenticator only authenticates: a request without an `Authorization` field, or
+/// with another scheme (for an authenticator after this one), goes on anonymous, so a
+/// route can serve both. Requiring an identity is `RequireAuthentication` (or
+/// hummingbird-auth's `IsAuthenticatedMiddleware`, whose 401 is not in Gatehouse's
+/// error shape unless `GatehouseErrorMiddleware` renders it).
+///
+/// A Bearer credential that is presented but wrong is refused here, whatever the
+/// route: `Access token expired`, `Invalid access token`, or `Authentication required`
+/// for a malformed header or two `Authorization` fields (SPEC.md §3.2). A client that
+/// believes it is signed in learns that it is not.
+///
+/// The token is verified where it lies in the field's bytes, synchronously: no copy of
+/// the token, no actor hop.
+public struct GatehouseAuthenticator<Context: AuthRequestContext>: AuthenticatorMiddleware {
+    public typealias Identity = Context.Identity
+
+    let verifier: TokenVerifier
+    let identity: @Sendable (AccessClaims, Request, Context) async throws -> Identity?
+
+    /// Authenticates with the verified claims as the identity.
+    public init(verifier: TokenVerifier) where Context.Identity == AccessClaims {
+        self.verifier = verifier
+        self.identity = { claims, _, _ in claims }
+    }
+
+    /// Authenticates with the identity `identity` makes of the verified claims; `nil`
+    /// (no such user any more) refuses the token as `Invalid access token`.
+    public init(verifier: TokenVerifier, identity: @escaping @Sendable (AccessClaims, Request, Context) async throws -> Identity?) {
+        self.verifier = verifier
+        self.identity = identity
+    }
+
+    /// Authenticates with the identity `identity` makes of the verified claims.
+    public init(verifier: TokenVerifier, identity: @escaping @Sendable (AccessClaims) async throws -> Identity?) {
+        self.init(verifier: verifier) { claims, _, _ in try await identity(claims) }
+    }
+
+    public func authenticate(request: Request, context: Context) async throws -> Identity? {
+        guard let claims = try verifier.bearerClaims(in: request.headers) else { return nil }
+        guard let identity = try await identity(claims, request, context) else { throw AppError.invalidAccessToken }
+        return identity
+    }
+}
+
+/// Requires an identity put there by an authenticator; 401 `Authentication required`
+/// with `WWW-Authenticate: Bearer` in Gatehouse's error shape otherwise (it renders
+/// itself, with or without `GatehouseErrorMiddleware`).
+public struct RequireAuthentication<Context: AuthRequestContext>: RouterMiddleware {
+    /// Creates the middleware.
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard context.identity != nil else { throw AppError.authenticationRequired }
+        return try await next(request, context)
+    }
+}
+
+extension TokenVerifier {
+    /// The verified claims of the request's Bearer token; `nil` when the request has no
+    /// `Authorization` field or one of another scheme. Throws the §3.2 401s for a
+    /// Bearer credential that is malformed, expired or invalid, and for two fields.
+    public func bearerClaims(in headers: HTTPFields) throws(AppError) -> AccessClaims? {
+        var authorization: HTTPField?
+        for field in headers where field.name == .authorization {
+            // Two Authorization fields are not one credential.
+            guard authorization == nil else { throw .authenticationRequired }
+            authorization = field
+        }
+        guard let authorization else { return nil }
+        let verified: Result<AccessClaims, TokenError>?? = authorization.withUnsafeBytesOfValue { bytes in
+            switch BearerCredential.parse(bytes) {
+            case .otherScheme: return .some(nil)
+            case .malformed: return nil
+            case .token(let token): return .some(Result { () throws(TokenError) in try verifyAccess(bytes: token) })
+            }
+        }
+        switch verified {
+        case nil: throw .authenticationRequired
+        case .some(nil): return nil
+        case .some(.success(let claims)?): return claims
+        case .some(.failure(.expired)?): throw .accessTokenExpired
+        case .some(.failure?): throw .invalidAccessToken
+        }
+    }
+
+    /// The verified claims of the request's Bearer token, or the §3.2 401.
+    public func requireBearerClaims(in headers: HTTPFields) throws(AppError) -> AccessClaims {
+        guard let claims = try bearerClaims(in: headers) else { throw .authenticationRequired }
+        return claims
+    }
+}
+
+/// An `Authorization` field's value read as a Bearer credential (RFC 6750 §2.1).
+enum BearerCredential {
+    case token(UnsafeBufferPointer<UInt8>)
+    /// The scheme is Bearer, but the rest is not one token.
+    case malformed
+    /// Another scheme (Basic, …): for another authenticator.
+    case otherScheme
+
+    /// Parses `Bearer <token>`, scheme case-insensitive. Spaces around and between the
+    /// two words are tolerated; anything after the token is not.
+    static func parse(_ header: UnsafeBufferPointer<UInt8>) -> BearerCredential {
+        let space = UInt8(ascii: " ")
+        var index = 0
+        while index < header.count, header[index] == space { index += 1 }
+        // "bearer" in any case (`| 0x20` lower-cases letters and changes no other byte
+        // into one), then a space or the end.
+        for letter in "bearer".utf8 {
+            guard index < header.count, header[index] | 0x20 == letter else { return .otherScheme }
+            index += 1
+        }
+        guard index == header.count || header[index] == space else { return .otherScheme }
+        while index < header.count, header[index] == space { index += 1 }
+        let start = index
+        while index < header.count, header[index] != space { index += 1 }
+        let end = index
+        while index < header.count, header[index] == space { index += 1 }
+        guard end > start, index == header.count else { return .malformed }
+        return .token(UnsafeBufferPointer(rebasing: header[start..<end]))
+    }
+}
