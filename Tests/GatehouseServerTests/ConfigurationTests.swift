@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import HTTPTypes
 import Gatehouse
@@ -234,6 +235,58 @@ import Testing
         } == [])
         // The same messages as the environment loader gives.
         #expect(self.problems(["JWT_ACCESS_SECRET": "short"]).map(\.description) == ["JWT_ACCESS_SECRET must be at least 32 characters"])
+    }
+
+    /// swift-configuration's `ConfigReader`, as the Hummingbird template reads settings:
+    /// the same variables, defaults and validation as the server (which reads its own
+    /// environment through the same code).
+    @Test func theLibraryReadsAConfigReader() throws {
+        let environment = EnvironmentVariablesProvider(environmentVariables: [
+            "JWT_ACCESS_SECRET": Self.access, "JWT_REFRESH_SECRET": Self.refresh, "BCRYPT_COST": "11", "TRUST_PROXY": "2",
+            "RATE_LIMIT_LOGIN": "3/2s", "JWT_ACCESS_TTL": "5m", "PASSWORD_HASH_QUEUE": "9", "JWT_AUDIENCE": "api",
+        ])
+        let settings = try GatehouseConfiguration(reader: ConfigReader(provider: environment))
+        #expect(settings.environment == .development)
+        #expect(settings.bcryptCost == 11)
+        #expect(settings.trustedProxies == .hops(2))
+        #expect(settings.rateLimits.login == RateLimit(3, per: 2))
+        #expect(settings.accessTokenTTL == 300)
+        #expect(settings.passwordHashQueue == 9)
+        #expect(settings.audience == "api")
+        #expect(settings.accessSecret == Self.access)
+
+        // Any provider: keys are the variable names, lower-cased, with dots.
+        let memory = InMemoryProvider(values: [
+            "jwt.access.secret": ConfigValue(.string(Self.access), isSecret: true),
+            "jwt.refresh.secret": ConfigValue(.string(Self.refresh), isSecret: true),
+            "app.env": "production", "bcrypt.cost": "10",
+        ])
+        let production = try GatehouseConfiguration(reader: ConfigReader(provider: memory))
+        #expect(production.environment == .production)
+        #expect(production.bcryptCost == 10)
+    }
+
+    /// A bad value is an error naming its variable, never a silent default (what
+    /// swift-configuration's typed getters with `default:` would do).
+    @Test(arguments: [
+        (["BCRYPT_COST": "twelve"], "BCRYPT_COST must be a whole number from 4 to 31"),
+        (["JWT_ACCESS_TTL": "15 minutes"], "JWT_ACCESS_TTL must be a duration greater than zero such as 900, 900s, 15m, 12h or 7d"),
+        (["TRUST_PROXY": "yes"], "TRUST_PROXY " + TrustedProxies.formatProblem),
+        (["APP_ENV": "staging"], "APP_ENV must be development or production"),
+        (["JWT_ACCESS_SECRET": "short"], "JWT_ACCESS_SECRET must be at least 32 characters"),
+        (["APP_ENV": "production", "JWT_ACCESS_SECRET": ""], "JWT_ACCESS_SECRET is required when APP_ENV=production"),
+    ])
+    func aConfigReaderWithABadValueNamesIt(changes: [String: String], message: String) {
+        var variables = ["JWT_ACCESS_SECRET": Self.access, "JWT_REFRESH_SECRET": Self.refresh]
+        variables.merge(changes) { $1 }
+        let reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: variables))
+        do {
+            _ = try GatehouseConfiguration(reader: reader)
+            Issue.record("accepted \(changes)")
+        } catch {
+            #expect(error.errors.map(\.description) == [message])
+            #expect(!error.description.contains(Self.access))
+        }
     }
 
     /// An embedding that does not say otherwise is in production: `Secure` cookies.

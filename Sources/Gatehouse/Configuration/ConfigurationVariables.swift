@@ -1,0 +1,166 @@
+import Configuration
+
+/// Settings read by their variable names of SPEC.md §1 (`JWT_ACCESS_SECRET`), from a
+/// swift-configuration `ConfigReader` (the Hummingbird template's convention) or plain
+/// values. The environment provider maps the key `jwt.access.secret` to the variable
+/// `JWT_ACCESS_SECRET`, so keys here are the variable names lower-cased with dots.
+///
+/// Values are read as strings and parsed here, never through swift-configuration's
+/// typed getters: those fall back to their default on a value that does not parse, and
+/// a bad value must stop start-up naming its variable. An empty value counts as unset.
+public struct ConfigurationVariables: Sendable {
+    private let lookup: @Sendable (String) -> String?
+
+    /// Reads from `reader`; secrets are read as secrets (redacted in its access logs).
+    public init(_ reader: ConfigReader) {
+        self.lookup = { name in
+            let key = ConfigKey(name.lowercased().split(separator: "_").map(String.init))
+            return reader.string(forKey: key, isSecret: ConfigurationVariables.secretNames.contains(name))
+        }
+    }
+
+    /// Reads from a dictionary of variables (tests, or values gathered elsewhere).
+    public init(_ values: [String: String]) {
+        self.lookup = { values[$0] }
+    }
+
+    /// Variables whose values are secrets.
+    static let secretNames: Set<String> = ["JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "DATABASE_URL"]
+
+    /// The raw value of `name`; `nil` when unset or empty.
+    public func string(_ name: String) -> String? {
+        guard let value = lookup(name), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// A whole number in `range` (at most 10 ASCII digits), `defaultValue` when unset.
+    public func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let raw = string(name) else { return defaultValue }
+        guard raw.count <= 10, raw.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(raw), range.contains(number) else {
+            throw ConfigurationError(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    /// A duration (`900`, `900s`, `15m`, `12h`, `7d`) in seconds.
+    public func duration(_ name: String, default defaultValue: Int, allowZero: Bool) throws(ConfigurationError) -> Int {
+        guard let raw = string(name) else { return defaultValue }
+        guard let seconds = TimeSpan.seconds(from: raw), allowZero || seconds > 0 else {
+            let floor = allowZero ? "" : " greater than zero"
+            throw ConfigurationError(name, "must be a duration\(floor) such as 900, 900s, 15m, 12h or 7d")
+        }
+        return seconds
+    }
+
+    /// `N/DURATION` or `off` (`nil`).
+    public func rateLimit(_ name: String, default defaultValue: RateLimit) throws(ConfigurationError) -> RateLimit? {
+        guard let raw = string(name) else { return defaultValue }
+        if raw.lowercased() == "off" { return nil }
+        guard let limit = RateLimit(parsing: raw) else {
+            throw ConfigurationError(name, "must be N/DURATION (such as 10/1m, N from 1 to 1000000) or off")
+        }
+        return limit
+    }
+}
+
+extension GatehouseConfiguration {
+    /// Reads and validates the configuration from `reader` with the variable names,
+    /// defaults and messages of SPEC.md §1 and `gatehouse serve` (which reads its
+    /// environment and `.env` through this same code). `APP_ENV` defaults to
+    /// `development` here, as for the server. Missing secrets are an error in
+    /// production; in development they are generated for this process (tokens then do
+    /// not survive a restart) when `generateMissingSecrets` allows it.
+    public init(reader: ConfigReader, generateMissingSecrets: Bool = true) throws(ConfigurationErrors) {
+        let loaded = Self.load(from: ConfigurationVariables(reader), requireSecrets: true, generateMissingSecrets: generateMissingSecrets)
+        guard let configuration = loaded.configuration, loaded.errors.isEmpty else {
+            throw ConfigurationErrors(errors: loaded.errors)
+        }
+        self = configuration
+    }
+
+    /// The library's settings from `variables`, every problem at once. With
+    /// `requireSecrets` false (commands that sign no tokens) missing secrets are generated
+    /// even in production. `generatedSecrets` says whether any secret was generated.
+    public static func load(
+        from variables: ConfigurationVariables, requireSecrets: Bool = true, generateMissingSecrets: Bool = true
+    ) -> (configuration: GatehouseConfiguration?, generatedSecrets: Bool, errors: [ConfigurationError]) {
+        var errors: [ConfigurationError] = []
+        func check<T>(_ body: () throws(ConfigurationError) -> T) -> T? {
+            do { return try body() } catch {
+                errors.append(error)
+                return nil
+            }
+        }
+        let environment = check { () throws(ConfigurationError) -> AppEnvironment in
+            guard let raw = variables.string("APP_ENV") else { return .development }
+            guard let environment = AppEnvironment(rawValue: raw) else {
+                throw ConfigurationError("APP_ENV", "must be development or production")
+            }
+            return environment
+        } ?? .development
+        let accessTTL = check { () throws(ConfigurationError) in try variables.duration("JWT_ACCESS_TTL", default: 15 * 60, allowZero: false) }
+        let refreshTTL = check { () throws(ConfigurationError) in try variables.duration("JWT_REFRESH_TTL", default: 7 * 86_400, allowZero: false) }
+        let reuse = check { () throws(ConfigurationError) in try variables.duration("REFRESH_REUSE_INTERVAL", default: 10, allowZero: true) }
+        let cost = check { () throws(ConfigurationError) in try variables.integer("BCRYPT_COST", default: 12, in: 4...31) }
+        let limits = check { () throws(ConfigurationError) -> RateLimits in
+            let defaults = RateLimits()
+            return RateLimits(
+                login: try variables.rateLimit("RATE_LIMIT_LOGIN", default: defaults.login!),
+                register: try variables.rateLimit("RATE_LIMIT_REGISTER", default: defaults.register!),
+                refresh: try variables.rateLimit("RATE_LIMIT_REFRESH", default: defaults.refresh!),
+                loginFailuresPerAccount: try variables.rateLimit("LOGIN_FAILURES_PER_ACCOUNT", default: defaults.loginFailuresPerAccount!)
+            )
+        }
+        let trustedProxies = check { () throws(ConfigurationError) -> TrustedProxies in
+            guard let raw = variables.string("TRUST_PROXY") else { return .none }
+            guard let proxies = TrustedProxies(parsing: raw) else { throw ConfigurationError("TRUST_PROXY", TrustedProxies.formatProblem) }
+            return proxies
+        }
+        let hashQueue = check { () throws(ConfigurationError) -> Int? in
+            guard variables.string("PASSWORD_HASH_QUEUE") != nil else { return nil }
+            return try variables.integer("PASSWORD_HASH_QUEUE", default: 0, in: 1...maximumPasswordHashQueue)
+        }
+
+        var accessSecret = variables.string("JWT_ACCESS_SECRET")
+        var refreshSecret = variables.string("JWT_REFRESH_SECRET")
+        for (name, secret) in [("JWT_ACCESS_SECRET", accessSecret), ("JWT_REFRESH_SECRET", refreshSecret)] where secret == nil {
+            if environment == .production && requireSecrets {
+                errors.append(ConfigurationError(name, "is required when APP_ENV=production"))
+            } else if !generateMissingSecrets {
+                errors.append(ConfigurationError(name, "is required"))
+            }
+        }
+        let generated = accessSecret == nil || refreshSecret == nil
+        if accessSecret == nil { accessSecret = randomSecret() }
+        if refreshSecret == nil { refreshSecret = randomSecret() }
+
+        // The initialiser's rules (secret lengths, a cost too low for production, …).
+        // Settings that did not parse take their defaults here and are reported once.
+        let configuration = GatehouseConfiguration(
+            unchecked: environment, accessSecret: accessSecret!, refreshSecret: refreshSecret!,
+            accessTokenTTL: accessTTL ?? 900, refreshTokenTTL: refreshTTL ?? 604_800,
+            issuer: variables.string("JWT_ISSUER") ?? "gatehouse", audience: variables.string("JWT_AUDIENCE"),
+            bcryptCost: cost ?? 12, refreshReuseInterval: reuse ?? 10, rateLimits: limits ?? RateLimits(),
+            trustedProxies: trustedProxies ?? .none, passwordHashQueue: hashQueue ?? nil
+        )
+        for problem in configuration.problems where !errors.contains(where: { $0.variable == problem.variable }) {
+            errors.append(problem)
+        }
+        return (errors.isEmpty ? configuration : nil, generated, errors)
+    }
+
+    /// 64 bytes from the system's CSPRNG, as lower-case hex (`gatehouse secret`, and the
+    /// secrets of a development process that has none).
+    public static func randomSecret(bytes count: Int = 64) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(count * 2)
+        for _ in 0..<count {
+            let byte = UInt8.random(in: .min ... .max, using: &generator)
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}
