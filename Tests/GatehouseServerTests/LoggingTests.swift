@@ -52,3 +52,42 @@ import Testing
         #expect(!logText.contains("refreshToken="))
     }
 }
+
+/// swift-log's advice to libraries: routine successes at `debug`, warnings only for what
+/// an operator must act on.
+@Suite struct LogLevelTests {
+    @Test func routineSuccessesAreDebugAndReuseIsAWarning() async throws {
+        let handler = InMemoryLogHandler()
+        var logger = Logger(label: "gatehouse.test") { _ in handler }
+        logger.logLevel = .trace
+        try await TestServer.withApp(logger: logger, logLevel: .trace) { client in
+            let (auth, cookie) = try await client.registered(email: "levels@example.com")
+            _ = try await client.login(email: "levels@example.com")
+            let rotated = try await client.refresh(cookie: cookie)
+            #expect(rotated.status == .ok)
+            // The spent token again, past the grace window: reuse.
+            _ = try await client.logout(bearer: auth.accessToken, scope: "others")
+        }
+        func level(of message: String) -> Logger.Level? {
+            handler.entries.first { $0.message.description == message }?.level
+        }
+        #expect(level(of: "User registered") == .debug)
+        #expect(level(of: "Login succeeded") == .debug)
+        #expect(level(of: "Logged out") == .debug)
+        #expect(!handler.entries.contains { $0.level >= .warning })
+    }
+
+    @Test func reuseDetectionIsAWarning() async throws {
+        let handler = InMemoryLogHandler()
+        var logger = Logger(label: "gatehouse.test") { _ in handler }
+        logger.logLevel = .trace
+        let clock = TestClock()
+        try await TestServer.withApp(clock: clock, logger: logger, logLevel: .trace) { client in
+            let (_, cookie) = try await client.registered(email: "reuse@example.com")
+            #expect(try await client.refresh(cookie: cookie).status == .ok)
+            clock.advance(60)
+            expectError(try await client.refresh(cookie: cookie), .unauthorized)
+        }
+        #expect(handler.entries.contains { $0.level == .warning && $0.message.description.hasPrefix("Refresh token reuse detected") })
+    }
+}

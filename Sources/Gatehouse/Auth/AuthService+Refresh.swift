@@ -32,7 +32,7 @@ extension AuthService {
             }
         }
         guard verified.count == 1, let claims = verified.first else {
-            if verified.count > 1 { logger.info("Several valid refresh tokens presented; refused") }
+            if verified.count > 1 { logger.warning("Several valid refresh tokens presented; refused") }
             throw AppError.invalidRefreshToken
         }
         var logger = logger

@@ -73,7 +73,7 @@ public struct AuthService: Sendable {
             throw AppError.emailTaken
         }
         census.added(passwordHash)
-        logger.info("User registered", metadata: ["auth.user.id": "\(user.id)", "auth.user.role": "\(role.rawValue)"])
+        logger.debug("User registered", metadata: ["auth.user.id": "\(user.id)", "auth.user.role": "\(role.rawValue)"])
         return user
     }
 
@@ -140,7 +140,7 @@ public struct AuthService: Sendable {
             await store(rehashed, for: user, logger: logger)
         }
         try await limiters.loginFailuresPerAccount?.reset(accountKey)
-        logger.info("Login succeeded", metadata: ["auth.user.id": "\(user.id)"])
+        logger.debug("Login succeeded", metadata: ["auth.user.id": "\(user.id)"])
         return try await openSession(for: user, client: client, logger: logger)
     }
 
@@ -200,7 +200,7 @@ public struct AuthService: Sendable {
         case .others:
             try await sessions.revokeAll(userID: claims.userID, except: claims.sessionID, at: date, logger: logger)
         }
-        logger.info(
+        logger.debug(
             "Logged out",
             metadata: ["auth.user.id": "\(claims.sub)", "auth.session.id": "\(claims.sid)", "auth.logout.scope": "\(scope.rawValue)"]
         )
