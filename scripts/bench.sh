@@ -31,6 +31,8 @@ calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
 anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$SERVER_PID/status"; }
 peak_kb() { awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+# Proportional set size: resident pages, shared ones divided among their users.
+pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$SERVER_PID/smaps_rollup"; }
 
 start_server() {
     local started
@@ -67,9 +69,9 @@ with_report() { # scenario script → scenario + report in one file
     echo "$out"
 }
 
-record() { # name rps p50 p99 errors rss_kb
-    ROWS+=("$(printf '%-26s %10s %9s %9s %7s %9s' "$1" "$2" "$3" "$4" "$5" "$(( $6 / 1024 ))")")
-    JSON+=("{\"scenario\":\"$1\",\"rps\":$2,\"p50_ms\":$3,\"p99_ms\":$4,\"errors\":$5,\"rss_mb\":$(( $6 / 1024 ))}")
+record() { # name rps p50 p99 errors anon_kb
+    ROWS+=("$(printf '%-26s %10s %9s %9s %7s %9s' "$1" "$2" "$3" "$4" "$5" "$(calc "$6 / 1024" 1)")")
+    JSON+=("{\"scenario\":\"$1\",\"rps\":$2,\"p50_ms\":$3,\"p99_ms\":$4,\"errors\":$5,\"anon_kb\":$6}")
 }
 
 # --- setup: the server, one user ---
@@ -77,6 +79,8 @@ start_server
 FIRST_STARTUP="$STARTUP_S"
 sleep 1
 IDLE_KB="$(rss_kb)"
+IDLE_ANON_KB="$(anon_kb)"
+IDLE_PSS_KB="$(pss_kb)"
 REGISTER='{"name":"Bench","email":"bench@example.com","password":"secret123"}'
 TOKEN="$(curl -sf -H 'Content-Type: application/json' -d "$REGISTER" "$URL/api/v1/auth/register" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')"
 export BENCH_COOKIES="$WORK/cookies"
@@ -86,6 +90,7 @@ ALL_CPUS="0-$(( CORES - 1 ))"
 declare -A SUM_RPS
 RUN_KB=()
 ANON_KB=()
+PSS_KB=()
 
 for run_number in $(seq 1 "$RUNS"); do
     ROWS=()
@@ -104,15 +109,15 @@ for run_number in $(seq 1 "$RUNS"); do
     for round in 1 2; do
         run "health-$round" 1 -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$REPORT" "$URL/health"
         SUM_RPS[health]="$(calc "${SUM_RPS[health]:-0} + $R_RPS" 1)"
-        [[ $round -eq 2 ]] && record health "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(rss_kb)"
+        [[ $round -eq 2 ]] && record health "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)"
         run "verify-$round" 1 -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$REPORT" -H "Authorization: Bearer $TOKEN" "$URL/api/v1/users/me"
         SUM_RPS[verify]="$(calc "${SUM_RPS[verify]:-0} + $R_RPS" 1)"
-        [[ $round -eq 2 ]] && record verify "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(rss_kb)"
+        [[ $round -eq 2 ]] && record verify "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)"
     done
     run refresh 1 -t4 -c4 -d"$DURATION" -s "$(with_report "$SCRIPTS/refresh.lua")" "$URL"
-    record refresh "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(rss_kb)"
+    record refresh "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)"
     run register 1 -t2 -c4 --timeout 30s -d"$DURATION" -s "$(with_report "$SCRIPTS/register.lua")" "$URL"
-    record register "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(rss_kb)"
+    record register "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)"
 
     # --- login at the default cost, server on every core ---
     pin_server "$ALL_CPUS"
@@ -135,12 +140,13 @@ for run_number in $(seq 1 "$RUNS"); do
     line="$(grep '^BENCH ' "$WORK/login.out" | tail -n 1)"
     LOGIN_RPS="$(echo "$line" | sed -E 's/.*requests=([0-9]+) seconds=([0-9.]+).*/\1 \2/' | awk '{printf "%.1f", $1 / $2}')"
     record login "$LOGIN_RPS" "$(echo "$line" | sed -E 's/.*p50_ms=([0-9.]+).*/\1/')" \
-        "$(echo "$line" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')" "$(echo "$line" | sed -E 's/.*errors=([0-9]+).*/\1/')" "$(rss_kb)"
-    record verify-during-login "$(calc "$DURING_N / (${DURATION%s} - 2)" 1)" "$DURING_P50" "$DURING_P99" "$DURING_ERR" "$(rss_kb)"
+        "$(echo "$line" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')" "$(echo "$line" | sed -E 's/.*errors=([0-9]+).*/\1/')" "$(anon_kb)"
+    record verify-during-login "$(calc "$DURING_N / (${DURATION%s} - 2)" 1)" "$DURING_P50" "$DURING_P99" "$DURING_ERR" "$(anon_kb)"
     LOGIN_RATIO="$(calc "$LOGIN_RPS / $CEILING")"
     sleep 1
     RUN_KB+=("$(rss_kb)")
     ANON_KB+=("$(anon_kb)")
+    PSS_KB+=("$(pss_kb)")
 done
 VERIFY_RATIO="$(calc "${SUM_RPS[verify]} / ${SUM_RPS[health]}")"
 PEAK_KB="$(peak_kb)"
@@ -154,18 +160,21 @@ stop_server
 mb_list() { for kb in "$@"; do calc "$kb / 1024" 1; echo -n " "; done; }
 RUN_MB="$(mb_list "${RUN_KB[@]}")"
 ANON_MB="$(mb_list "${ANON_KB[@]}")"
+PSS_MB="$(mb_list "${PSS_KB[@]}")"
 GROWTH_KB=$(( ${RUN_KB[-1]} - ${RUN_KB[0]} ))
 ANON_GROWTH_KB=$(( ${ANON_KB[-1]} - ${ANON_KB[0]} ))
-printf '\n%-26s %10s %9s %9s %7s %9s\n' scenario "req/s" "p50 ms" "p99 ms" errors "RSS MB"
+printf '\n%-26s %10s %9s %9s %7s %9s\n' scenario "req/s" "p50 ms" "p99 ms" errors "anon MB"
 printf '%s\n' "${ROWS[@]}"
 printf '\nverify/health               %s   (target >= 0.80; %d alternations)\n' "$VERIFY_RATIO" $(( RUNS * 2 ))
 printf 'login/(cores / one hash)    %s   (%s cores, one hash %.1f ms, ceiling %s/s; target >= 0.95)\n' \
     "$LOGIN_RATIO" "$CORES" "$(calc "$ONE_HASH_S * 1000" 1)" "$CEILING"
 printf 'verify during login         p50 %s ms, p99 %s ms   (target p99 <= 20 ms)\n' "$DURING_P50" "$DURING_P99"
-printf 'memory                      idle %d MB, peak %d MB   (target idle <= 30 MB)\n' $(( IDLE_KB / 1024 )) $(( PEAK_KB / 1024 ))
-printf 'memory after each run       resident %s MB (run 1 to %d: %+d kB), of it anonymous %s MB (%+d kB)   (target: no growth)\n' \
-    "${RUN_MB% }" "$RUNS" "$GROWTH_KB" "${ANON_MB% }" "$ANON_GROWTH_KB"
+printf 'memory idle                 anonymous %s MB, PSS %s MB (resident %s MB)\n' \
+    "$(calc "$IDLE_ANON_KB / 1024" 1)" "$(calc "$IDLE_PSS_KB / 1024" 1)" "$(calc "$IDLE_KB / 1024" 1)"
+printf 'memory after each run       anonymous %s MB (run 1 to %d: %+d kB), PSS %s MB, resident %s MB (%+d kB); peak resident %d MB   (target: no growth)\n' \
+    "${ANON_MB% }" "$RUNS" "$ANON_GROWTH_KB" "${PSS_MB% }" "${RUN_MB% }" "$GROWTH_KB" $(( PEAK_KB / 1024 ))
 printf 'start-up to /health         first %.3f s, existing database %.3f s   (target <= 0.5 s)\n\n' "$FIRST_STARTUP" "$RESTART_S"
 printf '%s\n' "${JSON[@]}"
-printf '{"verify_health_ratio":%s,"login_ceiling_ratio":%s,"idle_rss_mb":%d,"peak_rss_mb":%d,"rss_after_runs_kb":[%s],"anon_after_runs_kb":[%s],"startup_s":%.3f}\n' \
-    "$VERIFY_RATIO" "$LOGIN_RATIO" $(( IDLE_KB / 1024 )) $(( PEAK_KB / 1024 )) "$(IFS=,; echo "${RUN_KB[*]}")" "$(IFS=,; echo "${ANON_KB[*]}")" "$RESTART_S"
+printf '{"verify_health_ratio":%s,"login_ceiling_ratio":%s,"idle_anon_kb":%d,"idle_pss_kb":%d,"idle_rss_kb":%d,"peak_rss_kb":%d,"anon_after_runs_kb":[%s],"pss_after_runs_kb":[%s],"rss_after_runs_kb":[%s],"startup_s":%.3f}\n' \
+    "$VERIFY_RATIO" "$LOGIN_RATIO" "$IDLE_ANON_KB" "$IDLE_PSS_KB" "$IDLE_KB" "$PEAK_KB" "$(IFS=,; echo "${ANON_KB[*]}")" \
+    "$(IFS=,; echo "${PSS_KB[*]}")" "$(IFS=,; echo "${RUN_KB[*]}")" "$RESTART_S"

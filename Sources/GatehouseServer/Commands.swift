@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("JWT secrets not configured: generated random secrets for this process; tokens will not survive a restart")
         }
         let app = try await exitingOnDatabaseFailure(configuration) {
-            try await buildApplication(configuration, logger: logger, onServerRunning: { StartupPages.release(logger: logger) })
+            try await buildApplication(configuration, logger: logger)
         }
         try await app.runService()
     }
