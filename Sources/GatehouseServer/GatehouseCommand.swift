@@ -10,6 +10,7 @@ struct GatehouseCommand: AsyncParsableCommand {
         commandName: "gatehouse",
         abstract: "A JWT authentication server: registration, login, rotating refresh tokens, logout.",
         discussion: "Configured from the environment and a .env file in the working directory (see README).",
+        version: GatehouseVersion.current,
         subcommands: [Serve.self, Migrate.self, Secret.self, CreateAdmin.self],
         defaultSubcommand: Serve.self
     )

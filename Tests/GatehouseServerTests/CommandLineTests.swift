@@ -27,6 +27,14 @@ import Darwin
         }
     }
 
+    /// The version lives in one place, `GatehouseVersion.current`.
+    @Test func versionIsPrinted() throws {
+        let result = try runGatehouse(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.trimmingCharacters(in: .newlines) == GatehouseVersion.current)
+        #expect(GatehouseVersion.current.split(separator: ".").count == 3)
+    }
+
     @Test func secretPrintsSixtyFourRandomBytesAsHex() throws {
         let first = try runGatehouse(["secret"]).stdout.trimmingCharacters(in: .newlines)
         let second = try runGatehouse(["secret"]).stdout.trimmingCharacters(in: .newlines)
