@@ -66,10 +66,10 @@ struct Shop {
             context.identity.map { "Welcome back, \($0.id)" } ?? "Welcome, stranger"
         }
         shop.group("orders")
-            .add(middleware: RequireAuthentication<ShopContext>())
+            .add(middleware: RequireAuthentication<ShopContext>(verifier: auth.verifier))
             .get { _, context in "Orders of \(try context.requireIdentity().id)" }
         shop.group("admin")
-            .add(middleware: RequireAuthentication<ShopContext>())
+            .add(middleware: RequireAuthentication<ShopContext>(verifier: auth.verifier))
             .add(middleware: AuthorizationPolicyMiddleware(RolePolicy("admin"), deniedError: AppError.forbidden, context: ShopContext.self))
             .get("report") { _, _ in "Sales report" }
         return router

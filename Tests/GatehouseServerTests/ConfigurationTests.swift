@@ -264,6 +264,46 @@ import Testing
         let production = try GatehouseConfiguration(reader: ConfigReader(provider: memory))
         #expect(production.environment == .production)
         #expect(production.bcryptCost == 10)
+
+        // Typed values (as a JSON or YAML provider gives them) are read as their text.
+        let typed = InMemoryProvider(values: [
+            "jwt.access.secret": ConfigValue(.string(Self.access), isSecret: true),
+            "jwt.refresh.secret": ConfigValue(.string(Self.refresh), isSecret: true),
+            "bcrypt.cost": 14, "jwt.access.ttl": 60, "trust.proxy": ConfigValue(.stringArray(["10.0.0.0/8", "192.0.2.7"]), isSecret: false),
+        ])
+        let read = try GatehouseConfiguration(reader: ConfigReader(provider: typed))
+        #expect(read.bcryptCost == 14)
+        #expect(read.accessTokenTTL == 60)
+        #expect(read.trustedProxies.description == "10.0.0.0/8,192.0.2.7/32")
+    }
+
+    /// A typed value that is not a valid setting is an error, never the default.
+    @Test func typedValuesThatDoNotFitAreErrors() {
+        let typed = InMemoryProvider(values: [
+            "jwt.access.secret": ConfigValue(.string(Self.access), isSecret: true),
+            "jwt.refresh.secret": ConfigValue(.string(Self.refresh), isSecret: true),
+            "jwt.access.ttl": 60.5, "bcrypt.cost": 40, "jwt.issuer": ConfigValue(.bytes([1, 2, 3]), isSecret: false),
+        ])
+        do {
+            _ = try GatehouseConfiguration(reader: ConfigReader(provider: typed))
+            Issue.record("accepted")
+        } catch {
+            #expect(Set(error.errors.map(\.variable)) == ["JWT_ACCESS_TTL", "BCRYPT_COST", "JWT_ISSUER"])
+        }
+    }
+
+    /// An embedding without secrets is refused unless it asks for random ones.
+    @Test func anEmbeddingWithoutSecretsMustAskForRandomOnes() throws {
+        let empty = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: [:]))
+        do {
+            _ = try GatehouseConfiguration(reader: empty)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.errors.map(\.description) == ["JWT_ACCESS_SECRET is required", "JWT_REFRESH_SECRET is required"])
+        }
+        let generated = try GatehouseConfiguration(reader: empty, generateMissingSecrets: true)
+        #expect(generated.accessSecret.count == 128)
+        #expect(generated.accessSecret != generated.refreshSecret)
     }
 
     /// A bad value is an error naming its variable, never a silent default (what

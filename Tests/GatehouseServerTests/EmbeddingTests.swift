@@ -104,12 +104,12 @@ struct BareContext: AuthRequestContext {
                     Member(id: claims.sub, roles: claims.roles)
                 })
             members.get("hello") { _, context in context.identity.map { "hello \($0.id)" } ?? "hello stranger" }
-            members.group("lounge").add(middleware: RequireAuthentication<MemberContext>())
+            members.group("lounge").add(middleware: RequireAuthentication<MemberContext>(verifier: service.verifier))
                 .get { _, context in "lounge for \(try context.requireIdentity().id)" }
-            members.group("office").add(middleware: RequireAuthentication<MemberContext>())
+            members.group("office").add(middleware: RequireAuthentication<MemberContext>(verifier: service.verifier))
                 .add(middleware: AuthorizationPolicyMiddleware(RolePolicy("admin"), deniedError: AppError.forbidden, context: MemberContext.self))
                 .get { _, _ in "office" }
-            members.group("either").add(middleware: RequireAuthentication<MemberContext>())
+            members.group("either").add(middleware: RequireAuthentication<MemberContext>(verifier: service.verifier))
                 .add(middleware: AuthorizationPolicyMiddleware(
                     anyOf { RolePolicy<Member>("admin"); RolePolicy<Member>("user") }, deniedError: AppError.forbidden, context: MemberContext.self
                 ))
@@ -127,9 +127,16 @@ struct BareContext: AuthRequestContext {
                 #expect(try await client.get("/club/hello", bearer: user.accessToken).text == "hello \(user.user.id)")
                 // Another scheme is for another authenticator: anonymous here.
                 #expect(try await client.get("/club/hello", headers: [.authorization: "Basic dXNlcjpwYXNz"]).text == "hello stranger")
-                // A Bearer token that is presented but wrong is refused, even where anonymous is fine.
-                expectError(try await client.get("/club/hello", bearer: "garbage"), .unauthorized, "Invalid access token")
-                expectError(try await client.get("/club/hello", headers: [.authorization: "Bearer"]), .unauthorized, "Authentication required")
+                // A bad credential is no identity: anonymous where that is fine...
+                #expect(try await client.get("/club/hello", bearer: "garbage").text == "hello stranger")
+                #expect(try await client.get("/club/hello", headers: [.authorization: "Bearer"]).text == "hello stranger")
+                // ...and the precise 401 where an identity is required.
+                expectError(try await client.get("/club/lounge", bearer: "garbage"), .unauthorized, "Invalid access token")
+                expectError(try await client.get("/club/lounge", headers: [.authorization: "Bearer"]), .unauthorized, "Authentication required")
+                var twoFields = HTTPFields()
+                twoFields.append(HTTPField(name: .authorization, value: "Bearer \(user.accessToken)"))
+                twoFields.append(HTTPField(name: .authorization, value: "Bearer \(user.accessToken)"))
+                expectError(try await client.get("/club/lounge", headers: twoFields), .unauthorized, "Authentication required")
 
                 #expect(try await client.get("/club/lounge", bearer: user.accessToken).text == "lounge for \(user.user.id)")
                 expectError(try await client.get("/club/lounge"), .unauthorized, "Authentication required")
@@ -161,7 +168,8 @@ struct BareContext: AuthRequestContext {
                 let admin = try await Self.admin(service, client: client)
                 #expect(try await client.get("/app/mine", bearer: user).text == "user")
                 expectError(try await client.get("/app/mine"), .unauthorized, "Authentication required")
-                expectError(try await client.get("/app/mine", bearer: user + "x"), .unauthorized, "Invalid access token")
+                // hummingbird-auth's middleware only knows there is no identity.
+                expectError(try await client.get("/app/mine", bearer: user + "x"), .unauthorized, "Authentication required")
                 expectError(try await client.get("/app/admin", bearer: user), .forbidden, "Forbidden")
                 expectError(try await client.get("/app/admin"), .unauthorized, "Authentication required")
                 #expect(try await client.get("/app/admin", bearer: admin).text == "admin")
@@ -169,18 +177,66 @@ struct BareContext: AuthRequestContext {
         }
     }
 
-    /// A mapping that finds no user refuses the token rather than going on anonymous.
+    /// A mapping that finds no user leaves the request anonymous, and a route that needs
+    /// an identity refuses the token.
     @Test func anIdentityThatIsGoneRefusesTheToken() async throws {
         try await Self.withService { service in
             let router = Router(context: MemberContext.self)
             AuthController<MemberContext>(service: service, configuration: TestServer.settings()).addRoutes(to: router.group("api/v1"))
-            router.group("app")
+            let app = router.group("app")
                 .add(middleware: GatehouseAuthenticator<MemberContext>(verifier: service.verifier) { (_: AccessClaims) async throws -> Member? in nil })
-                .get("hello") { _, _ in "hello" }
+            app.get("hello") { _, context in context.identity == nil ? "hello stranger" : "hello member" }
+            app.group("lounge").add(middleware: RequireAuthentication<MemberContext>(verifier: service.verifier)).get { _, _ in "lounge" }
             try await Application(router: router).test(.router) { client in
                 let user = try await client.registered(email: "gone@example.com").auth.accessToken
-                expectError(try await client.get("/app/hello", bearer: user), .unauthorized, "Invalid access token")
-                #expect(try await client.get("/app/hello").text == "hello")
+                #expect(try await client.get("/app/hello", bearer: user).text == "hello stranger")
+                expectError(try await client.get("/app/lounge", bearer: user), .unauthorized, "Invalid access token")
+            }
+        }
+    }
+
+    /// The authenticator in front of everything, Gatehouse's routes included (the
+    /// obvious way to get optional authentication everywhere): a client that always
+    /// attaches its access token, expired or not, can still log in, register and refresh.
+    @Test func aStaleTokenDoesNotBlockLoginOrRefresh() async throws {
+        let clock = TestClock()
+        let settings = TestServer.settings()
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let (service, databases) = try await makeService(database, settings: settings, now: { clock.now })
+        let router = Router(context: GatehouseContext.self)
+        router.add(middleware: GatehouseAuthenticator<GatehouseContext>(verifier: service.verifier))
+        AuthController<GatehouseContext>(service: service, configuration: settings).addRoutes(to: router.group("api/v1"))
+        try await Application(router: router).test(.router) { client in
+            let (auth, cookie) = try await client.registered(email: "stale@example.com")
+            clock.advance(3_600)
+            let stale: HTTPFields = [.authorization: "Bearer \(auth.accessToken)"]
+            expectError(try await client.get("/api/v1/users/me", headers: stale), .unauthorized, "Access token expired")
+            var refreshHeaders = stale
+            refreshHeaders[.cookie] = "refreshToken=\(cookie)"
+            let refreshed = try await client.executeRequest(uri: "/api/v1/auth/refresh", method: .post, headers: refreshHeaders, body: nil)
+            #expect(refreshed.status == .ok, "\(refreshed.text)")
+            #expect(try await client.postJSON("/api/v1/auth/login", #"{"email":"stale@example.com","password":"secret123"}"#, headers: stale).status == .ok)
+            expectError(try await client.get("/api/v1/users/me", bearer: "garbage"), .unauthorized, "Invalid access token")
+        }
+        await databases.shutdownAsync()
+    }
+
+    /// Without the error middleware, CORS headers still reach an error's answer, so a
+    /// browser app on an allowed origin can read the 401's message and the 429's wait.
+    @Test func corsHeadersReachSelfRenderingErrors() async throws {
+        try await Self.withService { service in
+            let router = Router(context: GatehouseContext.self)
+            var routes = RouteTable()
+            let controller = AuthController<GatehouseContext>(service: service, configuration: TestServer.settings())
+            controller.record(in: &routes)
+            router.add(middleware: CORSAllowlistMiddleware(origins: ["https://app.example.com"], routes: routes))
+            controller.addRoutes(to: router.group("api/v1"))
+            try await Application(router: router).test(.router) { client in
+                let response = try await client.get("/api/v1/users/me", headers: [.origin: "https://app.example.com"])
+                expectError(response, .unauthorized, "Authentication required")
+                #expect(response.headers[.accessControlAllowOrigin] == "https://app.example.com")
+                #expect(response.headers[.accessControlExposeHeaders] == "Retry-After, WWW-Authenticate")
             }
         }
     }

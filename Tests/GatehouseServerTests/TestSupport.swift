@@ -190,10 +190,11 @@ enum TestServer {
 /// the routes themselves. The caller shuts `databases` down.
 func makeService(
     _ database: TemporaryDatabase, settings: GatehouseConfiguration = TestServer.settings(),
-    hasher: (any PasswordHasher)? = BcryptPasswordHasher(cost: 4), logger: Logger = Logger(label: "test")
+    hasher: (any PasswordHasher)? = BcryptPasswordHasher(cost: 4), logger: Logger = Logger(label: "test"),
+    now: @escaping @Sendable () -> Date = { Date() }
 ) async throws -> (service: AuthService, databases: Databases) {
     let databases = try await DatabaseSetup.openMigrated(database.location, poolSize: 2, logger: logger)
-    return (await AuthService.fluent(configuration: settings, databases: databases, hasher: hasher), databases)
+    return (await AuthService.fluent(configuration: settings, databases: databases, hasher: hasher, now: now), databases)
 }
 
 /// The single integer a `SELECT COUNT(*) AS n …` query answers, on a connection of its own.

@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func theUsersMeBodyMatchesFoundationsEncoding() async throws {
-        let fixture = await Fixture(audience: "api \"quoted\"\n")
+        let fixture = await Fixture(audience: "api \"quoted\" \\ é")
         let claims = try await fixture.verifier.verifyAccess(try await fixture.access())
         let ours = try JSONSerialization.jsonObject(with: Data(claims.json)) as? NSDictionary
         let encoder = JSONEncoder()
@@ -54,6 +54,6 @@ import Testing
         let foundation = try JSONSerialization.jsonObject(with: encoder.encode(claims)) as? NSDictionary
         #expect(ours != nil)
         #expect(ours == foundation)
-        #expect(String(decoding: claims.json, as: UTF8.self).hasPrefix(#"{"aud":"api \"quoted\"\n","exp":"#))
+        #expect(String(decoding: claims.json, as: UTF8.self).hasPrefix(#"{"aud":"api \"quoted\" \\ é","exp":"#))
     }
 }

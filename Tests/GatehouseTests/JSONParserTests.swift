@@ -60,7 +60,22 @@ import Testing
         #expect(Self.parse(#""\u0000""#) == .string("\u{0}"))
     }
 
-    /// Large objects check repeated keys through a set: 64 KiB of short keys is linear.
+    /// Keys are compared by code points (RFC 8259), not by canonical equivalence:
+    /// "K" and KELVIN SIGN are two keys, "é" and "e" + COMBINING ACUTE too.
+    @Test func keysAreComparedByCodePoints() throws {
+        let kelvin = try #require(Self.parse(#"{"K":1,"\u212A":2}"#))
+        guard case .object(let object) = kelvin else { Issue.record("not an object"); return }
+        #expect(object["K"] == .integer(1))
+        #expect(object["\u{212A}"] == .integer(2))
+        #expect(Self.parse(#"{"\u00e9":1,"e\u0301":2}"#) != nil)
+        // Beyond 16 keys, through the set, alike.
+        let many = (0..<20).map { #""k\#($0)":0"# }.joined(separator: ",")
+        #expect(Self.parse("{" + many + #","K":1,"\u212A":2}"#) != nil)
+        #expect(Self.parse("{" + many + #","k\u0031":2}"#) == nil)
+    }
+
+    /// Large objects check repeated keys through a set (in place, so 64 KiB of short keys
+    /// stays linear); correct at either size.
     @Test func manyKeysAreCheckedForRepeats() {
         let keys = (0..<5_000).map { #""k\#($0)":0"# }
         #expect(Self.parse("{" + keys.joined(separator: ",") + "}") != nil)

@@ -12,12 +12,32 @@ public struct ConfigurationVariables: Sendable {
     private let lookup: @Sendable (String) -> String?
 
     /// Reads from `reader`; secrets are read as secrets (redacted in its access logs).
+    /// A provider with typed values (an in-memory or file provider) may give numbers,
+    /// booleans or string arrays: they are read as the text they stand for, so
+    /// `bcrypt.cost: 14` is cost 14, and then parsed like any other value.
     public init(_ reader: ConfigReader) {
         self.lookup = { name in
             let key = ConfigKey(name.lowercased().split(separator: "_").map(String.init))
-            return reader.string(forKey: key, isSecret: ConfigurationVariables.secretNames.contains(name))
+            let secret = ConfigurationVariables.secretNames.contains(name)
+            if let text = reader.string(forKey: key, isSecret: secret) { return text }
+            if let number = reader.int(forKey: key, isSecret: secret) { return String(number) }
+            if let flag = reader.bool(forKey: key, isSecret: secret) { return String(flag) }
+            if let number = reader.double(forKey: key, isSecret: secret) { return String(number) }
+            if let list = reader.stringArray(forKey: key, isSecret: secret) { return list.joined(separator: ",") }
+            // Present but of no type read above (bytes, say): not a silent default.
+            do {
+                _ = try reader.requiredString(forKey: key, isSecret: secret)
+            } catch where "\(error)".hasPrefix("Missing required config value") {
+                return nil
+            } catch {
+                return ConfigurationVariables.unreadable
+            }
+            return nil
         }
     }
+
+    /// What `lookup` gives for a value that is present but cannot be read as text.
+    static let unreadable = "\u{0}unreadable"
 
     /// Reads from a dictionary of variables (tests, or values gathered elsewhere).
     public init(_ values: [String: String]) {
@@ -27,7 +47,9 @@ public struct ConfigurationVariables: Sendable {
     /// Variables whose values are secrets.
     static let secretNames: Set<String> = ["JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "DATABASE_URL"]
 
-    /// The raw value of `name`; `nil` when unset or empty.
+    /// The raw value of `name`; `nil` when unset or empty. A value of a type that cannot
+    /// be read as text reads as a NUL-prefixed marker that no setting accepts, so it is
+    /// reported as invalid rather than defaulted.
     public func string(_ name: String) -> String? {
         guard let value = lookup(name), !value.isEmpty else { return nil }
         return value
@@ -68,9 +90,10 @@ extension GatehouseConfiguration {
     /// defaults and messages of SPEC.md §1 and `gatehouse serve` (which reads its
     /// environment and `.env` through this same code). `APP_ENV` defaults to
     /// `development` here, as for the server. Missing secrets are an error in
-    /// production; in development they are generated for this process (tokens then do
-    /// not survive a restart) when `generateMissingSecrets` allows it.
-    public init(reader: ConfigReader, generateMissingSecrets: Bool = true) throws(ConfigurationErrors) {
+    /// production. In development they are required too, unless `generateMissingSecrets`
+    /// asks for random ones for this process (tokens then do not survive a restart and
+    /// differ between instances: for a laptop only).
+    public init(reader: ConfigReader, generateMissingSecrets: Bool = false) throws(ConfigurationErrors) {
         let loaded = Self.load(from: ConfigurationVariables(reader), requireSecrets: true, generateMissingSecrets: generateMissingSecrets)
         guard let configuration = loaded.configuration, loaded.errors.isEmpty else {
             throw ConfigurationErrors(errors: loaded.errors)

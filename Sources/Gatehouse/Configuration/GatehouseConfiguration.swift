@@ -114,11 +114,14 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         if !(0...TimeSpan.maximumSeconds).contains(refreshReuseInterval) {
             problems.append(ConfigurationError("REFRESH_REUSE_INTERVAL", "must be a duration such as 900, 900s, 15m, 12h or 7d"))
         }
-        if issuer.isEmpty || issuer.utf8.count > 1_024 {
-            problems.append(ConfigurationError("JWT_ISSUER", "must be 1 to 1024 bytes"))
+        func isClaimText(_ text: String) -> Bool {
+            !text.isEmpty && text.utf8.count <= 1_024 && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
         }
-        if let audience, audience.isEmpty || audience.utf8.count > 1_024 {
-            problems.append(ConfigurationError("JWT_AUDIENCE", "must be 1 to 1024 bytes when set"))
+        if !isClaimText(issuer) {
+            problems.append(ConfigurationError("JWT_ISSUER", "must be 1 to 1024 bytes without control characters"))
+        }
+        if let audience, !isClaimText(audience) {
+            problems.append(ConfigurationError("JWT_AUDIENCE", "must be 1 to 1024 bytes without control characters when set"))
         }
         if !(4...31).contains(bcryptCost) {
             problems.append(ConfigurationError("BCRYPT_COST", "must be a whole number from 4 to 31"))

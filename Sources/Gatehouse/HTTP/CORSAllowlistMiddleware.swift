@@ -43,7 +43,15 @@ public struct CORSAllowlistMiddleware<Context: RequestContext>: RouterMiddleware
                 return allowed ? preflight(origin: origin!, methods: methods) : try forbidden()
             }
         }
-        var response = try await next(request, context)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as AppError {
+            // Without GatehouseErrorMiddleware errors render themselves; render here, so
+            // a browser on an allowed origin can read the 401's message and the 429's
+            // Retry-After. Anything else is left to whatever renders errors.
+            response = error.response
+        }
         response.headers.append(HTTPField(name: .vary, value: "Origin"))
         if allowed, let origin {
             response.headers[.accessControlAllowOrigin] = origin

@@ -7,16 +7,14 @@ import HummingbirdAuth
 ///
 /// The identity is the verified `AccessClaims` by default, or whatever the `identity`
 /// closure makes of them (your own `User`, loaded or built from the claims). The
-/// authenticator only authenticates: a request without an `Authorization` field, or
-/// with another scheme (for an authenticator after this one), goes on anonymous, so a
-/// route can serve both. Requiring an identity is `RequireAuthentication` (or
-/// hummingbird-auth's `IsAuthenticatedMiddleware`, whose 401 is not in Gatehouse's
-/// error shape unless `GatehouseErrorMiddleware` renders it).
-///
-/// A Bearer credential that is presented but wrong is refused here, whatever the
-/// route: `Access token expired`, `Invalid access token`, or `Authentication required`
-/// for a malformed header or two `Authorization` fields (SPEC.md §3.2). A client that
-/// believes it is signed in learns that it is not.
+/// authenticator only authenticates: a request without a valid Bearer token goes on
+/// anonymous, so a route can serve both, and the authenticator can sit in front of
+/// routes that must ignore a stale token (Gatehouse's own login, register and refresh:
+/// a client that always attaches its expired access token must still be able to
+/// refresh it). Requiring an identity is `RequireAuthentication`, which answers with the
+/// precise 401 of SPEC.md §3.2 (`Access token expired`, `Invalid access token`,
+/// `Authentication required`); hummingbird-auth's `IsAuthenticatedMiddleware` works
+/// too, with a plain 401.
 ///
 /// The token is verified where it lies in the field's bytes, synchronously: no copy of
 /// the token, no actor hop.
@@ -33,7 +31,8 @@ public struct GatehouseAuthenticator<Context: AuthRequestContext>: Authenticator
     }
 
     /// Authenticates with the identity `identity` makes of the verified claims; `nil`
-    /// (no such user any more) refuses the token as `Invalid access token`.
+    /// (no such user any more) leaves the request anonymous, and `RequireAuthentication`
+    /// refuses it as `Invalid access token`.
     public init(verifier: TokenVerifier, identity: @escaping @Sendable (AccessClaims, Request, Context) async throws -> Identity?) {
         self.verifier = verifier
         self.identity = identity
@@ -45,21 +44,33 @@ public struct GatehouseAuthenticator<Context: AuthRequestContext>: Authenticator
     }
 
     public func authenticate(request: Request, context: Context) async throws -> Identity? {
-        guard let claims = try verifier.bearerClaims(in: request.headers) else { return nil }
-        guard let identity = try await identity(claims, request, context) else { throw AppError.invalidAccessToken }
-        return identity
+        // A bad credential is not an identity; why it is bad is `RequireAuthentication`'s
+        // to say, where an identity is required.
+        guard let claims = try? verifier.bearerClaims(in: request.headers) else { return nil }
+        return try await identity(claims, request, context)
     }
 }
 
-/// Requires an identity put there by an authenticator; 401 `Authentication required`
-/// with `WWW-Authenticate: Bearer` in Gatehouse's error shape otherwise (it renders
-/// itself, with or without `GatehouseErrorMiddleware`).
+/// Requires an identity put there by an authenticator. Without one it answers the 401 of
+/// SPEC.md §3.2 for what the request carried: no or malformed `Authorization` →
+/// `Authentication required`, an expired token → `Access token expired`, anything else
+/// (including a valid token whose identity mapping found nobody) → `Invalid access
+/// token`; with `WWW-Authenticate: Bearer`, in Gatehouse's error shape (it renders
+/// itself, with or without `GatehouseErrorMiddleware`). The token is only looked at
+/// again on that failure path.
 public struct RequireAuthentication<Context: AuthRequestContext>: RouterMiddleware {
-    /// Creates the middleware.
-    public init() {}
+    let verifier: TokenVerifier
+
+    /// Creates the middleware; `verifier` names the reason of a refusal.
+    public init(verifier: TokenVerifier) {
+        self.verifier = verifier
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard context.identity != nil else { throw AppError.authenticationRequired }
+        guard context.identity != nil else {
+            _ = try verifier.requireBearerClaims(in: request.headers)
+            throw AppError.invalidAccessToken
+        }
         return try await next(request, context)
     }
 }

@@ -55,10 +55,11 @@ public struct GatehouseErrorMiddleware<Context: RequestContext>: RouterMiddlewar
                 return AppError(.methodNotAllowed, "Method not allowed", headers: [.allow: allow])
             case .contentTooLarge:
                 return .bodyTooLarge
-            case .unauthorized:
-                // hummingbird-auth's `IsAuthenticatedMiddleware` and policy middleware.
+            case .unauthorized where (error as? HTTPError)?.headers.isEmpty == true:
+                // hummingbird-auth's bare 401 (`IsAuthenticatedMiddleware`, policies);
+                // another scheme's challenge (`Basic realm=…`) keeps its headers below.
                 return .authenticationRequired
-            case .forbidden:
+            case .forbidden where (error as? HTTPError)?.headers.isEmpty == true:
                 return .forbidden
             case let status where status.code >= 500:
                 context.logger.error("Request failed", metadata: ["error.type": "\(type(of: error))"])

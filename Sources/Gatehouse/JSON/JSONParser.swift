@@ -25,9 +25,9 @@ public struct JSONObject: Sendable, Equatable {
         self.members = members
     }
 
-    /// The value of member `key`, if present.
+    /// The value of member `key` (compared by code points), if present.
     public subscript(key: String) -> JSONValue? {
-        members.first { $0.key == key }?.value
+        members.first { $0.key.utf8.elementsEqual(key.utf8) }?.value
     }
 
     /// The member names, in order.
@@ -35,7 +35,24 @@ public struct JSONObject: Sendable, Equatable {
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members.count == rhs.members.count
-            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+            && zip(lhs.members, rhs.members).allSatisfy { $0.key.utf8.elementsEqual($1.key.utf8) && $0.value == $1.value }
+    }
+}
+
+/// An object key compared and hashed by its UTF-8 bytes.
+struct JSONKey: Hashable {
+    let text: String
+
+    init(_ text: String) {
+        self.text = text
+    }
+
+    static func == (lhs: JSONKey, rhs: JSONKey) -> Bool {
+        lhs.text.utf8.elementsEqual(rhs.text.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        for byte in text.utf8 { hasher.combine(byte) }
     }
 }
 
@@ -118,18 +135,18 @@ public enum JSONParser {
             members.reserveCapacity(12)
             // Small objects (every token, every request body) are checked for repeated
             // keys by comparison; large ones through a set, so 64 KiB of short keys
-            // stays linear.
-            var seen: Set<String>?
+            // stays linear. Keys are compared by their code points, as RFC 8259 has
+            // it, not by Swift's canonical equivalence ("K" and U+212A differ).
+            var seen: Set<JSONKey>?
             if consume(UInt8(ascii: "}")) { return JSONObject(members) }
             repeat {
                 skipWhitespace()
                 guard let key = string(), consume(UInt8(ascii: ":")), let value = value(depth: depth) else { return nil }
-                if var set = seen {
-                    guard set.insert(key).inserted else { return nil }
-                    seen = set
+                if seen != nil {
+                    guard seen!.insert(JSONKey(key)).inserted else { return nil }
                 } else {
-                    guard !members.contains(where: { $0.key == key }) else { return nil }
-                    if members.count == 16 { seen = Set(members.map(\.key) + [key]) }
+                    guard !members.contains(where: { $0.key.utf8.elementsEqual(key.utf8) }) else { return nil }
+                    if members.count == 16 { seen = Set(members.map { JSONKey($0.key) } + [JSONKey(key)]) }
                 }
                 members.append((key, value))
             } while consume(UInt8(ascii: ","))
