@@ -23,7 +23,7 @@ let benchmarks: @Sendable () -> Void = {
     let now = Int(Date().timeIntervalSince1970)
 
     func tools() async -> (TokenIssuer, TokenVerifier) {
-        let keys = await SigningKeys(configuration: configuration)
+        let keys = SigningKeys(configuration: configuration)
         return (TokenIssuer(keys: keys, configuration: configuration), TokenVerifier(keys: keys, configuration: configuration))
     }
 
@@ -31,13 +31,13 @@ let benchmarks: @Sendable () -> Void = {
         let (issuer, _) = await tools()
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            blackHole(try await issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now))
+            blackHole(issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now))
         }
     }
 
     Benchmark("access-token verify") { benchmark in
         let (issuer, verifier) = await tools()
-        let token = try await issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now)
+        let token = issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             blackHole(try await verifier.verifyAccess(token))
@@ -46,7 +46,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("refresh-token verify") { benchmark in
         let (issuer, verifier) = await tools()
-        let token = try await issuer.refreshToken(userID: userID, version: 0, sessionID: sessionID, generation: 3, issuedAt: now)
+        let token = issuer.refreshToken(userID: userID, version: 0, sessionID: sessionID, generation: 3, issuedAt: now)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             blackHole(try await verifier.verifyRefresh(token))
@@ -56,7 +56,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("users/me claims encoding") { benchmark in
         let (issuer, verifier) = await tools()
         let claims = try await verifier.verifyAccess(
-            try await issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now)
+            issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now)
         )
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {

@@ -16,7 +16,7 @@ extension AuthService {
         let provider = FluentDatabaseProvider(databases: databases)
         return AuthService(
             configuration: configuration,
-            keys: await SigningKeys(configuration: configuration),
+            keys: SigningKeys(configuration: configuration),
             users: FluentUserRepository(provider: provider),
             sessions: FluentSessionRepository(provider: provider),
             hasher: hasher ?? BcryptPasswordHasher(cost: configuration.bcryptCost),

@@ -40,20 +40,20 @@ struct Fixture: Sendable {
             refreshSecret: "refresh-secret-refresh-secret-refresh-secret",
             audience: audience
         )
-        let keys = await SigningKeys(configuration: configuration)
+        let keys = SigningKeys(configuration: configuration)
         verifier = TokenVerifier(keys: keys, configuration: configuration, now: { Date(timeIntervalSince1970: TimeInterval(time)) })
         issuer = TokenIssuer(keys: keys, configuration: configuration)
     }
 
     func access(iat: Int = Fixture.now) async throws -> String {
-        try await issuer.accessToken(
+        issuer.accessToken(
             userID: UUID(uuidString: Self.userID)!, role: .user, version: 3,
             sessionID: UUID(uuidString: Self.sessionID)!, issuedAt: iat
         )
     }
 
     func refresh(iat: Int = Fixture.now) async throws -> String {
-        try await issuer.refreshToken(
+        issuer.refreshToken(
             userID: UUID(uuidString: Self.userID)!, version: 3, sessionID: UUID(uuidString: Self.sessionID)!,
             generation: 2, issuedAt: iat
         )
@@ -233,5 +233,52 @@ func nonCanonical(_ last: Character) -> String {
         #expect(Base64URL.decode("A") == nil)
         #expect(Base64URL.decode("AA==") == nil)
         #expect(Base64URL.decode("A+/A") == nil)
+    }
+}
+
+/// Signing on bytes (issue 12): the fixed header, sorted claims with integer times, and
+/// the same token for the same claims, byte for byte.
+@Suite struct SigningTests {
+    @Test func tokensAreTheHS256OfSortedClaims() async throws {
+        let fixture = await Fixture(audience: "api")
+        let access = try await fixture.access()
+        let parts = access.split(separator: ".").map(String.init)
+        #expect(parts.count == 3)
+        #expect(Base64URL.decode(parts[0]).map { String(decoding: $0, as: UTF8.self) } == #"{"alg":"HS256","typ":"JWT"}"#)
+        let payload = try #require(Base64URL.decode(parts[1]).map { String(decoding: $0, as: UTF8.self) })
+        #expect(payload == #"{"aud":"api","exp":1800000900,"iat":1800000000,"iss":"gatehouse","role":"user","#
+            + #""sid":"9f0b8a2e-7c1d-4e5f-8a9b-1c2d3e4f5a6b","sub":"5b1e6d0c-3f43-4c0e-9c8c-0d8d3c1e9a11","version":3}"#)
+        // An independent HMAC over the same text gives the same signature.
+        #expect(forge(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: payload, secret: fixture.configuration.accessSecret) == access)
+
+        let refresh = try await fixture.refresh()
+        let refreshPayload = try #require(Base64URL.decode(refresh.split(separator: ".")[1]).map { String(decoding: $0, as: UTF8.self) })
+        #expect(refreshPayload.hasPrefix(#"{"exp":1800604800,"gen":2,"iat":1800000000,"iss":"gatehouse","jti":""#))
+        #expect(forge(header: #"{"alg":"HS256","typ":"JWT"}"#, payload: refreshPayload, secret: fixture.configuration.refreshSecret) == refresh)
+    }
+
+    /// The grace window re-issues "the session's current refresh token": it must be the
+    /// same string every time.
+    @Test func theSameClaimsGiveTheSameToken() async throws {
+        let fixture = await Fixture()
+        #expect(try await fixture.refresh() == (try await fixture.refresh()))
+        #expect(try await fixture.access() == (try await fixture.access()))
+        #expect(try await fixture.access(iat: Fixture.now + 1) != (try await fixture.access()))
+    }
+
+    /// Claims with characters that need escaping sign and verify.
+    @Test func escapedClaimsRoundTrip() async throws {
+        let configuration = try GatehouseConfiguration(
+            environment: .development, accessSecret: String(repeating: "k", count: 200), refreshSecret: String(repeating: "r", count: 40),
+            issuer: "https://auth.example.com/\"realm\"\\é", audience: "api/v1"
+        )
+        let keys = SigningKeys(configuration: configuration)
+        let issuer = TokenIssuer(keys: keys, configuration: configuration)
+        let verifier = TokenVerifier(keys: keys, configuration: configuration, now: { Date(timeIntervalSince1970: 1_800_000_010) })
+        let token = issuer.accessToken(userID: UUID(), role: .admin, version: 7, sessionID: UUID(), issuedAt: 1_800_000_000)
+        let claims = try await verifier.verifyAccess(token)
+        #expect(claims.iss == "https://auth.example.com/\"realm\"\\é")
+        #expect(claims.aud == "api/v1")
+        #expect(claims.role == .admin)
     }
 }

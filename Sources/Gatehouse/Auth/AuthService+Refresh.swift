@@ -80,10 +80,10 @@ extension AuthService {
 
     /// A fresh access token plus the refresh token of `generation`, issued at `issuedAt`.
     private func tokens(for user: UserRecord, session: UUID, generation: Int, issuedAt: Int) async throws -> RefreshResult {
-        let access = try await issuer.accessToken(
+        let access = issuer.accessToken(
             userID: user.id, role: user.role, version: user.tokenVersion, sessionID: session, issuedAt: currentSecond()
         )
-        let refresh = try await issuer.refreshToken(
+        let refresh = issuer.refreshToken(
             userID: user.id, version: user.tokenVersion, sessionID: session, generation: generation, issuedAt: issuedAt
         )
         return RefreshResult(accessToken: access, refreshToken: refresh)

@@ -178,10 +178,10 @@ public struct AuthService: Sendable {
         )
         try await sessions.create(session, logger: logger)
         logger.debug("Session opened", metadata: ["auth.user.id": "\(user.id)", "auth.session.id": "\(session.id)"])
-        let access = try await issuer.accessToken(
+        let access = issuer.accessToken(
             userID: user.id, role: user.role, version: user.tokenVersion, sessionID: session.id, issuedAt: second
         )
-        let refresh = try await issuer.refreshToken(
+        let refresh = issuer.refreshToken(
             userID: user.id, version: user.tokenVersion, sessionID: session.id, generation: 0, issuedAt: second
         )
         return AuthResult(accessToken: access, refreshToken: refresh, user: user)

@@ -1,12 +1,11 @@
 import Foundation
-import JWTKit
 
 /// The claims of an access token, exactly those of SPEC.md §3.1.
 ///
 /// Decoding is strict: `sub` and `sid` must be UUIDs and `role` a known role, so a token
 /// that merely has a valid signature cannot smuggle odd values into a handler. The type
 /// has no `gen` or `jti` and requires `role`, so a refresh token never decodes as one.
-public struct AccessClaims: JWTPayload, Equatable {
+public struct AccessClaims: Codable, Sendable, Equatable {
     /// User id (lower-case UUID).
     public let sub: String
     /// The user's role when the token was issued.
@@ -85,10 +84,6 @@ public struct AccessClaims: JWTPayload, Equatable {
         try c.encodeIfPresent(aud, forKey: .aud)
         try c.encodeIfPresent(nbf, forKey: .nbf)
     }
-
-    /// Time, issuer and audience checks are done by `TokenVerifier` with its injected
-    /// clock; JWTKit only calls this after the signature has been verified.
-    public func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 extension AccessClaims {

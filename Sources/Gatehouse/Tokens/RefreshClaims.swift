@@ -1,9 +1,8 @@
 import Foundation
-import JWTKit
 
 /// The claims of a refresh token (SPEC.md §3.1). Requires `gen` and `jti` and has no
 /// `role`, so an access token never decodes as one.
-public struct RefreshClaims: JWTPayload, Equatable {
+public struct RefreshClaims: Codable, Sendable, Equatable {
     /// User id (lower-case UUID).
     public let sub: String
     /// The user's `tokenVersion` when the token was issued.
@@ -91,7 +90,32 @@ public struct RefreshClaims: JWTPayload, Equatable {
         try c.encodeIfPresent(aud, forKey: .aud)
         try c.encodeIfPresent(nbf, forKey: .nbf)
     }
+}
 
-    /// Checks are done by `TokenVerifier`; see `AccessClaims.verify(using:)`.
-    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+extension RefreshClaims {
+    /// The claims as a JSON object with sorted keys, written directly: the payload of
+    /// the refresh token.
+    var json: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        var first = true
+        func key(_ name: String) {
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            JSONText.appendString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        if let aud { key("aud"); JSONText.appendString(aud, to: &out) }
+        key("exp"); out.append(contentsOf: String(exp).utf8)
+        key("gen"); out.append(contentsOf: String(gen).utf8)
+        key("iat"); out.append(contentsOf: String(iat).utf8)
+        key("iss"); JSONText.appendString(iss, to: &out)
+        key("jti"); JSONText.appendString(jti, to: &out)
+        if let nbf { key("nbf"); out.append(contentsOf: String(nbf).utf8) }
+        key("sid"); JSONText.appendString(sid, to: &out)
+        key("sub"); JSONText.appendString(sub, to: &out)
+        key("version"); out.append(contentsOf: String(version).utf8)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 }

@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
-import JWTKit
 
-/// Signs access and refresh tokens with integer `iat`/`exp`.
+/// Signs access and refresh tokens with integer `iat`/`exp`, on bytes (`HS256.sign`):
+/// no JWTKit, no actor hop, no Foundation encoder.
 public struct TokenIssuer: Sendable {
     let keys: SigningKeys
     let configuration: GatehouseConfiguration
@@ -14,7 +14,7 @@ public struct TokenIssuer: Sendable {
     }
 
     /// Signs an access token for a user's session, issued at `issuedAt` (Unix seconds).
-    public func accessToken(userID: UUID, role: Role, version: Int, sessionID: UUID, issuedAt: Int) async throws -> String {
+    public func accessToken(userID: UUID, role: Role, version: Int, sessionID: UUID, issuedAt: Int) -> String {
         let claims = AccessClaims(
             sub: userID.uuidString.lowercased(),
             role: role,
@@ -25,13 +25,13 @@ public struct TokenIssuer: Sendable {
             iss: configuration.issuer,
             aud: configuration.audience
         )
-        return try await keys.access.sign(claims)
+        return HS256.sign(payload: claims.json, key: keys.accessKey)
     }
 
     /// Signs the refresh token of a session generation. Given the same inputs it yields
     /// the same claims (and `jti`), which is how the grace window hands out "the session's
     /// current refresh token" without storing it.
-    public func refreshToken(userID: UUID, version: Int, sessionID: UUID, generation: Int, issuedAt: Int) async throws -> String {
+    public func refreshToken(userID: UUID, version: Int, sessionID: UUID, generation: Int, issuedAt: Int) -> String {
         let sid = sessionID.uuidString.lowercased()
         let claims = RefreshClaims(
             sub: userID.uuidString.lowercased(),
@@ -43,11 +43,18 @@ public struct TokenIssuer: Sendable {
             iss: configuration.issuer,
             jti: Self.tokenID(sessionID: sid, generation: generation)
         )
-        return try await keys.refresh.sign(claims)
+        return HS256.sign(payload: claims.json, key: keys.refreshKey)
     }
 
     static func tokenID(sessionID: String, generation: Int) -> String {
-        let digest = SHA256.hash(data: Data("\(sessionID):\(generation)".utf8))
-        return digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Array("\(sessionID):\(generation)".utf8))
+        let hex = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(32)
+        for byte in digest.prefix(16) {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
