@@ -4,7 +4,8 @@ import Gatehouse
 import Logging
 import SQLKit
 
-/// Sessions in any Fluent SQL database (SQLite, PostgreSQL).
+/// Sessions in any SQL database FluentKit connects to (SQLite, PostgreSQL), through
+/// statements written here (see `FluentUserRepository`).
 public struct FluentSessionRepository: SessionRepository {
     let provider: FluentDatabaseProvider
 
@@ -13,55 +14,98 @@ public struct FluentSessionRepository: SessionRepository {
         self.provider = provider
     }
 
+    static let columns = "id, user_id, generation, rotated_at, created_at, last_used_at, expires_at, revoked_at, user_agent, ip"
+
     public func create(_ session: SessionRecord, logger: Logger) async throws {
-        try await SessionModel(session).create(on: provider.database(logger: logger))
+        let sql = try provider.sqlDatabase(logger: logger)
+        try await sql.raw("""
+            INSERT INTO gatehouse_sessions (\(unsafeRaw: Self.columns))
+            VALUES (\(bind: session.id), \(bind: session.userID), \(bind: session.generation), \(bind: session.rotatedAt),
+                    \(bind: session.createdAt), \(bind: session.lastUsedAt), \(bind: session.expiresAt), \(bind: session.revokedAt),
+                    \(bind: session.userAgent), \(bind: session.ip))
+            """).run()
     }
 
     public func find(id: UUID, logger: Logger) async throws -> SessionRecord? {
-        try await SessionModel.find(id, on: provider.database(logger: logger))?.record
+        let sql = try provider.sqlDatabase(logger: logger)
+        return try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM gatehouse_sessions WHERE id = \(bind: id)")
+            .first()
+            .map { try SessionRecord(row: $0) }
+    }
+
+    /// The session and its user in one round trip (what every refresh needs).
+    public func findWithUser(id: UUID, logger: Logger) async throws -> (session: SessionRecord, user: UserRecord?)? {
+        let sql = try provider.sqlDatabase(logger: logger)
+        let row = try await sql.raw("""
+            SELECT s.id, s.user_id, s.generation, s.rotated_at, s.created_at, s.last_used_at, s.expires_at, s.revoked_at,
+                   s.user_agent, s.ip, u.id AS u_id, u.name AS u_name, u.email AS u_email, u.password_hash AS u_password_hash,
+                   u.role AS u_role, u.token_version AS u_token_version, u.created_at AS u_created_at, u.updated_at AS u_updated_at
+            FROM gatehouse_sessions s LEFT JOIN gatehouse_users u ON u.id = s.user_id
+            WHERE s.id = \(bind: id)
+            """).first()
+        guard let row else { return nil }
+        let user = try row.decodeNil(column: "u_id") ? nil : try UserRecord(row: row, prefix: "u_")
+        return (try SessionRecord(row: row), user)
     }
 
     public func rotate(id: UUID, from generation: Int, rotatedAt: Date, expiresAt: Date, logger: Logger) async throws -> Bool {
         // A conditional update: of two concurrent rotations of one generation, exactly one
         // matches the WHERE clause; RETURNING tells this call whether it was that one.
         let sql = try provider.sqlDatabase(logger: logger)
-        let rows = try await sql.update(SessionModel.schema)
-            .set("generation", to: generation + 1)
-            .set("rotated_at", to: rotatedAt)
-            .set("last_used_at", to: rotatedAt)
-            .set("expires_at", to: expiresAt)
-            .where("id", .equal, id)
-            .where("generation", .equal, generation)
-            .where("revoked_at", .is, SQLLiteral.null)
-            .returning("id")
-            .all()
+        let rows = try await sql.raw("""
+            UPDATE gatehouse_sessions
+            SET generation = \(bind: generation + 1), rotated_at = \(bind: rotatedAt), last_used_at = \(bind: rotatedAt),
+                expires_at = \(bind: expiresAt)
+            WHERE id = \(bind: id) AND generation = \(bind: generation) AND revoked_at IS NULL
+            RETURNING id
+            """).all()
         return !rows.isEmpty
     }
 
     public func revoke(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws {
-        try await SessionModel.query(on: provider.database(logger: logger))
-            .filter(\.$id == id)
-            .filter(\.$userID == userID)
-            .filter(\.$revokedAt == nil)
-            .set(\.$revokedAt, to: date)
-            .update()
+        let sql = try provider.sqlDatabase(logger: logger)
+        try await sql.raw("""
+            UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
+            WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL
+            """).run()
     }
 
     public func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, logger: Logger) async throws {
-        let query = try SessionModel.query(on: provider.database(logger: logger))
-            .filter(\.$userID == userID)
-            .filter(\.$revokedAt == nil)
+        let sql = try provider.sqlDatabase(logger: logger)
         if let exceptID {
-            query.filter(\.$id != exceptID)
+            try await sql.raw("""
+                UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
+                WHERE user_id = \(bind: userID) AND revoked_at IS NULL AND id <> \(bind: exceptID)
+                """).run()
+        } else {
+            try await sql.raw("""
+                UPDATE gatehouse_sessions SET revoked_at = \(bind: date) WHERE user_id = \(bind: userID) AND revoked_at IS NULL
+                """).run()
         }
-        try await query.set(\.$revokedAt, to: date).update()
     }
 
     public func deleteInactive(before cutoff: Date, logger: Logger) async throws {
-        try await SessionModel.query(on: provider.database(logger: logger))
-            .group(.or) { group in
-                group.filter(\.$expiresAt < cutoff).filter(\.$revokedAt < cutoff)
-            }
-            .delete()
+        let sql = try provider.sqlDatabase(logger: logger)
+        try await sql.raw("""
+            DELETE FROM gatehouse_sessions WHERE expires_at < \(bind: cutoff) OR revoked_at < \(bind: cutoff)
+            """).run()
+    }
+}
+
+extension SessionRecord {
+    /// A session from a row of `FluentSessionRepository.columns`.
+    init(row: any SQLRow) throws {
+        self.init(
+            id: try row.decode(column: "id", as: UUID.self),
+            userID: try row.decode(column: "user_id", as: UUID.self),
+            generation: try row.decode(column: "generation", as: Int.self),
+            rotatedAt: try row.decode(column: "rotated_at", as: Date.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            lastUsedAt: try row.decode(column: "last_used_at", as: Date.self),
+            expiresAt: try row.decode(column: "expires_at", as: Date.self),
+            revokedAt: try row.decode(column: "revoked_at", as: Date?.self),
+            userAgent: try row.decode(column: "user_agent", as: String?.self),
+            ip: try row.decode(column: "ip", as: String?.self)
+        )
     }
 }

@@ -4,7 +4,10 @@ import Gatehouse
 import Logging
 import SQLKit
 
-/// Users in any Fluent SQL database (SQLite, PostgreSQL).
+/// Users in any SQL database FluentKit connects to (SQLite, PostgreSQL), through
+/// statements written here with bound parameters, decoded by column name: no Fluent
+/// models on the request path (their reflection cost about a millisecond a request).
+/// The SQL is the same for both dialects; SQLKit writes each one's placeholders.
 public struct FluentUserRepository: UserRepository {
     let provider: FluentDatabaseProvider
 
@@ -13,9 +16,17 @@ public struct FluentUserRepository: UserRepository {
         self.provider = provider
     }
 
+    /// The columns of a user, in the order `UserRecord(row:)` reads them.
+    static let columns = "id, name, email, password_hash, role, token_version, created_at, updated_at"
+
     public func create(_ user: UserRecord, logger: Logger) async throws {
+        let sql = try provider.sqlDatabase(logger: logger)
         do {
-            try await UserModel(user).create(on: provider.database(logger: logger))
+            try await sql.raw("""
+                INSERT INTO gatehouse_users (id, name, email, password_hash, role, token_version, created_at, updated_at)
+                VALUES (\(bind: user.id), \(bind: user.name), \(bind: user.email), \(bind: user.passwordHash),
+                        \(bind: user.role.rawValue), \(bind: user.tokenVersion), \(bind: user.createdAt), \(bind: user.updatedAt))
+                """).run()
         } catch let error as any DatabaseError where error.isConstraintFailure {
             // The unique index on email is the only constraint an insert of a fresh id can break.
             throw StorageError.duplicateEmail
@@ -23,51 +34,66 @@ public struct FluentUserRepository: UserRepository {
     }
 
     public func find(id: UUID, logger: Logger) async throws -> UserRecord? {
-        try await UserModel.find(id, on: provider.database(logger: logger))?.record
+        let sql = try provider.sqlDatabase(logger: logger)
+        return try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM gatehouse_users WHERE id = \(bind: id)")
+            .first()
+            .flatMap { try UserRecord(row: $0) }
     }
 
     public func find(email: String, logger: Logger) async throws -> UserRecord? {
-        try await UserModel.query(on: provider.database(logger: logger))
-            .filter(\.$email == email)
-            .first()?
-            .record
+        let sql = try provider.sqlDatabase(logger: logger)
+        return try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM gatehouse_users WHERE email = \(bind: email)")
+            .first()
+            .flatMap { try UserRecord(row: $0) }
     }
 
     public func incrementTokenVersion(id: UUID, at date: Date, logger: Logger) async throws {
         // One statement, so concurrent logouts each count.
         let sql = try provider.sqlDatabase(logger: logger)
-        try await sql.update(UserModel.schema)
-            .set("token_version", to: SQLBinaryExpression(SQLIdentifier("token_version"), .add, SQLLiteral.numeric("1")))
-            .set("updated_at", to: date)
-            .where("id", .equal, id)
-            .run()
+        try await sql.raw("""
+            UPDATE gatehouse_users SET token_version = token_version + 1, updated_at = \(bind: date) WHERE id = \(bind: id)
+            """).run()
     }
-}
 
-extension FluentUserRepository {
     public func replacePasswordHash(id: UUID, from old: String, to new: String, at date: Date, logger: Logger) async throws -> Bool {
         let sql = try provider.sqlDatabase(logger: logger)
         // Conditional, so a password changed between the read and this write stays changed.
-        let changed = try await sql.update(UserModel.schema)
-            .set("password_hash", to: new)
-            .set("updated_at", to: date)
-            .where("id", .equal, id)
-            .where("password_hash", .equal, old)
-            .returning("id")
-            .all()
+        let changed = try await sql.raw("""
+            UPDATE gatehouse_users SET password_hash = \(bind: new), updated_at = \(bind: date)
+            WHERE id = \(bind: id) AND password_hash = \(bind: old) RETURNING id
+            """).all()
         return !changed.isEmpty
     }
 
     public func passwordHashPrefixCounts(logger: Logger) async throws -> [String: Int] {
-        struct Row: Decodable {
-            let prefix: String
-            let n: Int
-        }
         let sql = try provider.sqlDatabase(logger: logger)
         let rows = try await sql.raw(
-            "SELECT substr(password_hash, 1, 7) AS prefix, COUNT(*) AS n FROM \(ident: UserModel.schema) GROUP BY substr(password_hash, 1, 7)"
-        ).all(decoding: Row.self)
-        return Dictionary(rows.map { ($0.prefix, $0.n) }, uniquingKeysWith: +)
+            "SELECT substr(password_hash, 1, 7) AS prefix, COUNT(*) AS n FROM gatehouse_users GROUP BY substr(password_hash, 1, 7)"
+        ).all()
+        var counts: [String: Int] = [:]
+        for row in rows {
+            counts[try row.decode(column: "prefix", as: String.self), default: 0] += try row.decode(column: "n", as: Int.self)
+        }
+        return counts
+    }
+}
+
+extension UserRecord {
+    /// A user from a row of `FluentUserRepository.columns` (optionally prefixed, for
+    /// joins); `nil` for a row that does not make sense (an unknown role): such a user is
+    /// treated as absent rather than guessed at.
+    init?(row: any SQLRow, prefix: String = "") throws {
+        guard let role = Role(rawValue: try row.decode(column: prefix + "role", as: String.self)) else { return nil }
+        self.init(
+            id: try row.decode(column: prefix + "id", as: UUID.self),
+            name: try row.decode(column: prefix + "name", as: String.self),
+            email: try row.decode(column: prefix + "email", as: String.self),
+            passwordHash: try row.decode(column: prefix + "password_hash", as: String.self),
+            role: role,
+            tokenVersion: try row.decode(column: prefix + "token_version", as: Int.self),
+            createdAt: try row.decode(column: prefix + "created_at", as: Date.self),
+            updatedAt: try row.decode(column: prefix + "updated_at", as: Date.self)
+        )
     }
 }
 

@@ -1,7 +1,8 @@
 import FluentKit
 import SQLKit
 
-/// Gatehouse's schema, in order. Run by `gatehouse serve` and `gatehouse migrate`; an
+/// Gatehouse's schema, in order (FluentKit's migrator keeps track of what ran; the
+/// request paths use statements of their own, see `FluentUserRepository`). Run by `gatehouse serve` and `gatehouse migrate`; an
 /// embedding application adds them to its own `Migrations`.
 public enum GatehouseMigrations {
     /// Every migration, oldest first.
@@ -16,7 +17,7 @@ struct CreateUsers: AsyncMigration {
     var name: String { "gatehouse.create-users" }
 
     func prepare(on database: any Database) async throws {
-        try await database.schema(UserModel.schema)
+        try await database.schema("gatehouse_users")
             .id()
             .field("name", .string, .required)
             .field("email", .string, .required)
@@ -30,7 +31,7 @@ struct CreateUsers: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        try await database.schema(UserModel.schema).delete()
+        try await database.schema("gatehouse_users").delete()
     }
 }
 
@@ -39,9 +40,9 @@ struct CreateSessions: AsyncMigration {
     var name: String { "gatehouse.create-sessions" }
 
     func prepare(on database: any Database) async throws {
-        try await database.schema(SessionModel.schema)
+        try await database.schema("gatehouse_sessions")
             .id()
-            .field("user_id", .uuid, .required, .references(UserModel.schema, "id", onDelete: .cascade))
+            .field("user_id", .uuid, .required, .references("gatehouse_users", "id", onDelete: .cascade))
             .field("generation", .int64, .required)
             .field("rotated_at", .datetime, .required)
             .field("created_at", .datetime, .required)
@@ -53,13 +54,13 @@ struct CreateSessions: AsyncMigration {
             .create()
         if let sql = database as? any SQLDatabase {
             try await sql.create(index: "gatehouse_sessions_user_id_idx")
-                .on(SessionModel.schema)
+                .on("gatehouse_sessions")
                 .column("user_id")
                 .run()
         }
     }
 
     func revert(on database: any Database) async throws {
-        try await database.schema(SessionModel.schema).delete()
+        try await database.schema("gatehouse_sessions").delete()
     }
 }

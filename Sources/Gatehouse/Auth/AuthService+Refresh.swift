@@ -41,11 +41,9 @@ extension AuthService {
 
         for _ in 0..<Self.rotationAttempts {
             let now = now()
-            guard let session = try await sessions.find(id: claims.sessionID, logger: logger),
-                  session.userID == claims.userID, session.revokedAt == nil, session.expiresAt > now
-            else { throw AppError.sessionExpired }
-            guard let user = try await users.find(id: claims.userID, logger: logger),
-                  user.tokenVersion == claims.version
+            guard let (session, user) = try await sessions.findWithUser(id: claims.sessionID, logger: logger),
+                  session.userID == claims.userID, session.revokedAt == nil, session.expiresAt > now,
+                  let user, user.tokenVersion == claims.version
             else { throw AppError.sessionExpired }
 
             if claims.gen == session.generation {

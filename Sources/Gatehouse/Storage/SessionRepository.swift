@@ -8,6 +8,9 @@ public protocol SessionRepository: Sendable {
     func create(_ session: SessionRecord, logger: Logger) async throws
     /// Finds a session by id.
     func find(id: UUID, logger: Logger) async throws -> SessionRecord?
+    /// Finds a session and its user (`nil` when the user is gone), in one round trip
+    /// where the store allows: every refresh needs both.
+    func findWithUser(id: UUID, logger: Logger) async throws -> (session: SessionRecord, user: UserRecord?)?
     /// Advances the session from `generation` to `generation + 1` if, and only if, it is
     /// still at `generation` and not revoked. Returns whether this call did it.
     func rotate(
