@@ -52,11 +52,21 @@ stop_server() {
 }
 
 # run NAME WRK-CPUS [wrk arguments…]: one scenario; leaves figures in R_* variables.
+# The server's CPU time (utime + stime) in clock ticks: per request it is far steadier
+# than req/s on a shared machine.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+HZ="$(getconf CLK_TCK)"
+# CPU milliseconds per request between two tick readings: cpu_ms TICKS REQUESTS
+cpu_ms() { calc "1000 * $1 / $HZ / ($2 > 0 ? $2 : 1)" 3; }
+
 run() {
     local name="$1" cpus="$2"; shift 2
+    local before
+    before="$(cpu_ticks)"
     taskset -c "$cpus" wrk --latency "$@" >"$WORK/$name.out" 2>&1
     local line
     line="$(grep '^BENCH ' "$WORK/$name.out" | tail -n 1)"
+    R_CPU="$(cpu_ms "$(( $(cpu_ticks) - before ))" "$(echo "$line" | sed -E 's/.*requests=([0-9]+).*/\1/')")"
     R_RPS="$(echo "$line" | sed -E 's/.*requests=([0-9]+) seconds=([0-9.]+).*/\1 \2/' | awk '{printf "%.1f", $1 / $2}')"
     R_P50="$(echo "$line" | sed -E 's/.*p50_ms=([0-9.]+).*/\1/')"
     R_P99="$(echo "$line" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')"
@@ -69,9 +79,9 @@ with_report() { # scenario script → scenario + report in one file
     echo "$out"
 }
 
-record() { # name rps p50 p99 errors anon_kb
-    ROWS+=("$(printf '%-26s %10s %9s %9s %7s %9s' "$1" "$2" "$3" "$4" "$5" "$(calc "$6 / 1024" 1)")")
-    JSON+=("{\"scenario\":\"$1\",\"rps\":$2,\"p50_ms\":$3,\"p99_ms\":$4,\"errors\":$5,\"anon_kb\":$6}")
+record() { # name rps p50 p99 errors anon_kb [cpu_ms_per_request]
+    ROWS+=("$(printf '%-26s %10s %9s %9s %7s %9s %11s' "$1" "$2" "$3" "$4" "$5" "$(calc "$6 / 1024" 1)" "${7:--}")")
+    JSON+=("{\"scenario\":\"$1\",\"rps\":$2,\"p50_ms\":$3,\"p99_ms\":$4,\"errors\":$5,\"anon_kb\":$6,\"cpu_ms_per_request\":${7:-null}}")
 }
 
 # --- setup: the server, one user ---
@@ -109,15 +119,15 @@ for run_number in $(seq 1 "$RUNS"); do
     for round in 1 2; do
         run "health-$round" 1 -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$REPORT" "$URL/health"
         SUM_RPS[health]="$(calc "${SUM_RPS[health]:-0} + $R_RPS" 1)"
-        [[ $round -eq 2 ]] && record health "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)"
+        [[ $round -eq 2 ]] && record health "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)" "$R_CPU"
         run "verify-$round" 1 -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$REPORT" -H "Authorization: Bearer $TOKEN" "$URL/api/v1/users/me"
         SUM_RPS[verify]="$(calc "${SUM_RPS[verify]:-0} + $R_RPS" 1)"
-        [[ $round -eq 2 ]] && record verify "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)"
+        [[ $round -eq 2 ]] && record verify "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)" "$R_CPU"
     done
     run refresh 1 -t4 -c4 -d"$DURATION" -s "$(with_report "$SCRIPTS/refresh.lua")" "$URL"
-    record refresh "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)"
+    record refresh "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)" "$R_CPU"
     run register 1 -t2 -c4 --timeout 30s -d"$DURATION" -s "$(with_report "$SCRIPTS/register.lua")" "$URL"
-    record register "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)"
+    record register "$R_RPS" "$R_P50" "$R_P99" "$R_ERR" "$(anon_kb)" "$R_CPU"
 
     # --- login at the default cost, server on every core ---
     pin_server "$ALL_CPUS"
@@ -127,6 +137,7 @@ for run_number in $(seq 1 "$RUNS"); do
     CEILING="$(calc "$CORES / $ONE_HASH_S" 2)"
     # Saturate logins while a light probe (20 requests/s on its own connection) measures
     # verify latency: is the event loop still free while both cores hash?
+    LOGIN_TICKS="$(cpu_ticks)"
     taskset -c "$ALL_CPUS" wrk --latency --timeout 30s -t1 -c"$(( CORES * 4 ))" -d"$DURATION" -s "$LOGIN_SCRIPT" \
         "$URL/api/v1/auth/login" >"$WORK/login.out" 2>&1 &
     LOGIN_WRK=$!
@@ -137,10 +148,12 @@ for run_number in $(seq 1 "$RUNS"); do
     DURING_N="$(echo "$PROBE" | sed -E 's/.*requests=([0-9]+).*/\1/')"
     DURING_ERR="$(echo "$PROBE" | sed -E 's/.*errors=([0-9]+).*/\1/')"
     wait "$LOGIN_WRK"
+    LOGIN_TICKS=$(( $(cpu_ticks) - LOGIN_TICKS ))
     line="$(grep '^BENCH ' "$WORK/login.out" | tail -n 1)"
     LOGIN_RPS="$(echo "$line" | sed -E 's/.*requests=([0-9]+) seconds=([0-9.]+).*/\1 \2/' | awk '{printf "%.1f", $1 / $2}')"
     record login "$LOGIN_RPS" "$(echo "$line" | sed -E 's/.*p50_ms=([0-9.]+).*/\1/')" \
-        "$(echo "$line" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')" "$(echo "$line" | sed -E 's/.*errors=([0-9]+).*/\1/')" "$(anon_kb)"
+        "$(echo "$line" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')" "$(echo "$line" | sed -E 's/.*errors=([0-9]+).*/\1/')" "$(anon_kb)" \
+        "$(cpu_ms "$LOGIN_TICKS" "$(echo "$line" | sed -E 's/.*requests=([0-9]+).*/\1/')")"
     record verify-during-login "$(calc "$DURING_N / (${DURATION%s} - 2)" 1)" "$DURING_P50" "$DURING_P99" "$DURING_ERR" "$(anon_kb)"
     LOGIN_RATIO="$(calc "$LOGIN_RPS / $CEILING")"
     sleep 1
@@ -163,7 +176,7 @@ ANON_MB="$(mb_list "${ANON_KB[@]}")"
 PSS_MB="$(mb_list "${PSS_KB[@]}")"
 GROWTH_KB=$(( ${RUN_KB[-1]} - ${RUN_KB[0]} ))
 ANON_GROWTH_KB=$(( ${ANON_KB[-1]} - ${ANON_KB[0]} ))
-printf '\n%-26s %10s %9s %9s %7s %9s\n' scenario "req/s" "p50 ms" "p99 ms" errors "anon MB"
+printf '\n%-26s %10s %9s %9s %7s %9s %11s\n' scenario "req/s" "p50 ms" "p99 ms" errors "anon MB" "CPU ms/req"
 printf '%s\n' "${ROWS[@]}"
 printf '\nverify/health               %s   (target >= 0.80; %d alternations)\n' "$VERIFY_RATIO" $(( RUNS * 2 ))
 printf 'login/(cores / one hash)    %s   (%s cores, one hash %.1f ms, ceiling %s/s; target >= 0.95)\n' \
