@@ -84,11 +84,17 @@ public struct FluentSessionRepository: SessionRepository {
         }
     }
 
-    public func deleteInactive(before cutoff: Date, logger: Logger) async throws {
+    public func deleteInactive(before cutoff: Date, limit: Int, logger: Logger) async throws -> Int {
         let sql = try provider.sqlDatabase(logger: logger)
-        try await sql.raw("""
-            DELETE FROM gatehouse_sessions WHERE expires_at < \(bind: cutoff) OR revoked_at < \(bind: cutoff)
-            """).run()
+        // One bounded batch per statement: a million expired rows deleted at once would
+        // hold the write lock (and SQLite's one connection) for seconds.
+        let deleted = try await sql.raw("""
+            DELETE FROM gatehouse_sessions WHERE id IN (
+                SELECT id FROM gatehouse_sessions
+                WHERE expires_at < \(bind: cutoff) OR revoked_at < \(bind: cutoff) LIMIT \(bind: limit)
+            ) RETURNING id
+            """).all()
+        return deleted.count
     }
 }
 

@@ -50,7 +50,9 @@ struct BareContext: AuthRequestContext {
     ) async throws -> T {
         let database = TemporaryDatabase()
         defer { database.remove() }
-        let (service, databases) = try await makeService(database, settings: settings)
+        // A clock that stands still, so waits such as Retry-After are exact.
+        let clock = TestClock()
+        let (service, databases) = try await makeService(database, settings: settings, now: { clock.now })
         do {
             let value = try await body(service)
             await databases.shutdownAsync()

@@ -46,6 +46,34 @@ import Testing
         await databases.shutdownAsync()
     }
 
+    /// A large prune runs in batches (so it never holds the database for long) and
+    /// still removes everything it should, and nothing else.
+    @Test func manyExpiredSessionsArePrunedInBatches() async throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let logger = Logger(label: "test")
+        let (service, databases) = try await makeService(database)
+        let user = try await service.createUser(
+            try Registration.validate(name: "Many", email: "many@example.com", password: "secret123"), role: .user, logger: logger
+        )
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let sessions = FluentSessionRepository(provider: FluentDatabaseProvider(databases: databases))
+        let expired = SessionPruner.batchSize * 2 + 300
+        for _ in 0..<expired {
+            try await sessions.create(session(user: user.id, expires: now.addingTimeInterval(-2 * 86_400)), logger: logger)
+        }
+        let active = session(user: user.id, expires: now.addingTimeInterval(86_400))
+        try await sessions.create(active, logger: logger)
+        // One batch deletes at most the limit.
+        #expect(try await sessions.deleteInactive(before: now.addingTimeInterval(-86_400), limit: 10, logger: logger) == 10)
+
+        await SessionPruner(sessions: sessions, logger: logger, now: { now }).pruneOnce()
+
+        #expect(try await count("SELECT COUNT(*) AS n FROM gatehouse_sessions", in: database) == 1)
+        #expect(try await sessions.find(id: active.id, logger: logger) != nil)
+        await databases.shutdownAsync()
+    }
+
     @Test func stopsOnGracefulShutdown() async throws {
         let database = TemporaryDatabase()
         defer { database.remove() }

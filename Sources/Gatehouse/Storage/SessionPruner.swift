@@ -42,14 +42,25 @@ public struct SessionPruner: Service {
         }
     }
 
-    /// One pass. A failure is logged and retried on the next pass: pruning is housekeeping
-    /// and must never take the server down.
+    /// Rows deleted per statement: small enough that one batch holds the database for a
+    /// few milliseconds, so requests interleave with a large prune.
+    public static let batchSize = 1_000
+
+    /// One pass, in batches with a pause between them. A failure is logged and retried on
+    /// the next pass: pruning is housekeeping and must never take the server down.
     public func pruneOnce() async {
+        let cutoff = now().addingTimeInterval(-retention)
+        var total = 0
         do {
-            try await sessions.deleteInactive(before: now().addingTimeInterval(-retention), logger: logger)
-            logger.debug("Pruned inactive sessions")
+            while !Task.isShuttingDownGracefully {
+                let deleted = try await sessions.deleteInactive(before: cutoff, limit: Self.batchSize, logger: logger)
+                total += deleted
+                guard deleted == Self.batchSize else { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            logger.debug("Pruned inactive sessions", metadata: ["auth.sessions.deleted": "\(total)"])
         } catch {
-            logger.warning("Session pruning failed", metadata: ["error.type": "\(type(of: error))"])
+            logger.warning("Session pruning failed", metadata: ["error.type": "\(type(of: error))", "auth.sessions.deleted": "\(total)"])
         }
     }
 }

@@ -20,6 +20,7 @@ public protocol SessionRepository: Sendable {
     func revoke(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws
     /// Revokes every live session of a user, except `exceptID` when given.
     func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, logger: Logger) async throws
-    /// Deletes every session that expired or was revoked before `cutoff`.
-    func deleteInactive(before cutoff: Date, logger: Logger) async throws
+    /// Deletes at most `limit` sessions that expired or were revoked before `cutoff`;
+    /// returns how many it deleted (fewer than `limit`: none are left).
+    func deleteInactive(before cutoff: Date, limit: Int, logger: Logger) async throws -> Int
 }
