@@ -8,6 +8,12 @@
 #
 #   scripts/bench-data.sh                                   # SQLite in a fresh file
 #   scripts/test-postgres.sh scripts/bench-data.sh          # PostgreSQL: a throwaway cluster
+#   BENCH_SEED_USERS=1000000 scripts/bench-data.sh          # the same at a million users
+#
+# With BENCH_SEED_USERS the database is first filled by scripts/seed-data.sh (three
+# sessions a user, one long expired). The session pruner starts deleting those at
+# once: for the first BENCH_PRUNE_WINDOW seconds (20) light probes read /users/me and
+# refresh (grace path) and report their p99, and the time the prune took is printed.
 #
 # Scenarios: refresh grace path, refresh rotation, login, register, logout.
 # BENCH_DURATION (10s), BENCH_CONNECTIONS (32).
@@ -28,6 +34,22 @@ calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 HZ="$(getconf CLK_TCK)"
 
+SEEDED=""
+if [[ -n "${BENCH_SEED_USERS:-}" ]]; then
+    "$BIN" migrate >/dev/null
+    SEEDED="$(SEED_USERS="$BENCH_SEED_USERS" scripts/seed-data.sh "$DATABASE_URL")"
+    echo "$SEEDED" >&2
+fi
+session_count() {
+    if [[ "$BACKEND" == sqlite ]]; then
+        sqlite3 "${DATABASE_URL#sqlite://}" "SELECT COUNT(*) FROM gatehouse_sessions" 2>/dev/null || echo -1
+    else
+        local schema="${DATABASE_URL##*schema=}"
+        psql -tA "${DATABASE_URL%[?&]schema=*}" -c "SELECT COUNT(*) FROM $schema.gatehouse_sessions" 2>/dev/null || echo -1
+    fi
+}
+
+STARTED="$(date +%s.%N)"
 taskset -c 0 "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 until curl -sf "$URL/health" >/dev/null 2>&1; do sleep 0.01; done
@@ -49,6 +71,35 @@ curl -sf -X POST -H "Cookie: refreshToken=$BENCH_GRACE_COOKIE" "$URL/api/v1/auth
 export BENCH_COOKIES="$WORK/cookies"
 : >"$BENCH_COOKIES"
 for i in 1 2 3 4; do login_cookie >>"$BENCH_COOKIES"; done
+
+if [[ -n "$SEEDED" ]]; then
+    # The pruner is deleting a third of the sessions now: probe while it works.
+    WINDOW="${BENCH_PRUNE_WINDOW:-20}"
+    python3 "$SCRIPTS/probe.py" 127.0.0.1 "$PORT" /api/v1/users/me "$TOKEN" "$WINDOW" 0.02 >"$WORK/probe-me" &
+    ME_PID=$!
+    python3 "$SCRIPTS/probe.py" 127.0.0.1 "$PORT" /api/v1/auth/refresh "$BENCH_GRACE_COOKIE" "$WINDOW" 0.02 cookie >"$WORK/probe-refresh" &
+    REFRESH_PID=$!
+    TARGET=$(( BENCH_SEED_USERS * 2 + 6 ))
+    PRUNED_S=""
+    while kill -0 "$ME_PID" 2>/dev/null; do
+        count="$(session_count)"
+        if [[ -z "$PRUNED_S" && "$count" -ge 0 && "$count" -le "$TARGET" ]]; then
+            PRUNED_S="$(calc "$(date +%s.%N) - $STARTED" 1)"
+        fi
+        sleep 0.5
+    done
+    wait "$ME_PID" "$REFRESH_PID"
+    # The scenarios measure the steady state: wait for the prune to finish (10 min at most).
+    for _ in $(seq 1 1200); do
+        count="$(session_count)"
+        if [[ "$count" -ge 0 && "$count" -le "$TARGET" ]]; then
+            [[ -z "$PRUNED_S" ]] && PRUNED_S="$(calc "$(date +%s.%N) - $STARTED" 1)"
+            break
+        fi
+        sleep 0.5
+    done
+    PRUNE_LINE="prune of $BENCH_SEED_USERS expired sessions: done after ${PRUNED_S:-more than 600} s; in its first $WINDOW s /users/me $(sed -E 's/PROBE //' "$WORK/probe-me"), refresh $(sed -E 's/PROBE //' "$WORK/probe-refresh")"
+fi
 
 ROWS=()
 run() { # name wrk-arguments…
@@ -90,5 +141,7 @@ PY
 printf '\nbackend: %s, server on CPU 0, wrk on CPU 1, %s per scenario, BCRYPT_COST=4\n' "$BACKEND" "$DURATION"
 printf '%-18s %10s %12s %14s %7s\n' scenario "req/s" "CPU ms/req" "req/CPU-s" errors
 printf '%s\n' "${ROWS[@]}"
-printf 'one cost-4 bcrypt hash (Python bcrypt, for scale): %s ms\n\n' "$HASH_MS"
+printf 'one cost-4 bcrypt hash (Python bcrypt, for scale): %s ms\n' "$HASH_MS"
+[[ -n "$SEEDED" ]] && printf '%s\n%s\n' "$SEEDED" "$PRUNE_LINE"
+echo
 cat "$WORK/json"

@@ -87,14 +87,21 @@ public struct FluentSessionRepository: SessionRepository {
     public func deleteInactive(before cutoff: Date, limit: Int, logger: Logger) async throws -> Int {
         let sql = try provider.sqlDatabase(logger: logger)
         // One bounded batch per statement: a million expired rows deleted at once would
-        // hold the write lock (and SQLite's one connection) for seconds.
-        let deleted = try await sql.raw("""
+        // hold the write lock (and SQLite's one connection) for seconds. Each condition
+        // on its own, so each is found through its index.
+        var deleted = try await sql.raw("""
             DELETE FROM gatehouse_sessions WHERE id IN (
-                SELECT id FROM gatehouse_sessions
-                WHERE expires_at < \(bind: cutoff) OR revoked_at < \(bind: cutoff) LIMIT \(bind: limit)
+                SELECT id FROM gatehouse_sessions WHERE expires_at < \(bind: cutoff) LIMIT \(bind: limit)
             ) RETURNING id
-            """).all()
-        return deleted.count
+            """).all().count
+        if deleted < limit {
+            deleted += try await sql.raw("""
+                DELETE FROM gatehouse_sessions WHERE id IN (
+                    SELECT id FROM gatehouse_sessions WHERE revoked_at < \(bind: cutoff) LIMIT \(bind: limit - deleted)
+                ) RETURNING id
+                """).all().count
+        }
+        return deleted
     }
 }
 

@@ -7,7 +7,7 @@ import SQLKit
 public enum GatehouseMigrations {
     /// Every migration, oldest first.
     public static var all: [any Migration] {
-        [CreateUsers(), CreateSessions()]
+        [CreateUsers(), CreateSessions(), IndexSessionsForPruning()]
     }
 }
 
@@ -62,5 +62,24 @@ struct CreateSessions: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema("gatehouse_sessions").delete()
+    }
+}
+
+/// Indexes the pruner's two conditions, so each batch it deletes is found through an
+/// index instead of a scan past every live session (at a million users a scan per batch
+/// made the prune quadratic and held the database for seconds).
+struct IndexSessionsForPruning: AsyncMigration {
+    var name: String { "gatehouse.index-sessions-for-pruning" }
+
+    func prepare(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { return }
+        try await sql.create(index: "gatehouse_sessions_expires_at_idx").on("gatehouse_sessions").column("expires_at").run()
+        try await sql.create(index: "gatehouse_sessions_revoked_at_idx").on("gatehouse_sessions").column("revoked_at").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { return }
+        try await sql.drop(index: "gatehouse_sessions_revoked_at_idx").run()
+        try await sql.drop(index: "gatehouse_sessions_expires_at_idx").run()
     }
 }

@@ -6,13 +6,18 @@ import sys
 import time
 
 host, port, path, token, duration, interval = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5]), float(sys.argv[6])
+# A seventh argument "cookie": POST with the token as the refresh cookie (a refresh probe).
+as_cookie = len(sys.argv) > 7 and sys.argv[7] == "cookie"
 connection = http.client.HTTPConnection(host, port, timeout=30)
 latencies, errors = [], 0
 end = time.monotonic() + duration
 while time.monotonic() < end:
     started = time.monotonic()
     try:
-        connection.request("GET", path, headers={"Authorization": "Bearer " + token})
+        if as_cookie:
+            connection.request("POST", path, headers={"Cookie": "refreshToken=" + token, "Content-Length": "0"})
+        else:
+            connection.request("GET", path, headers={"Authorization": "Bearer " + token})
         response = connection.getresponse()
         response.read()
         if response.status != 200:
