@@ -27,7 +27,8 @@ source "$SCRIPTS/prepare.sh" data
 export BCRYPT_COST=4 REFRESH_REUSE_INTERVAL=1h
 BACKEND=sqlite
 if [[ -n "${GATEHOUSE_TEST_DATABASE_URL:-}" ]]; then
-    export DATABASE_URL="$GATEHOUSE_TEST_DATABASE_URL&schema=bench_$(date +%s)"
+    separator="?"; [[ "$GATEHOUSE_TEST_DATABASE_URL" == *\?* ]] && separator="&"
+    export DATABASE_URL="$GATEHOUSE_TEST_DATABASE_URL${separator}schema=bench_$(date +%s)"
     BACKEND=postgresql
 fi
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
@@ -114,8 +115,9 @@ run() { # name wrk-arguments…
     errors="$(echo "$line" | sed -E 's/.*errors=([0-9]+).*/\1/')"
     ticks=$(( after - before ))
     local cpu_ms per_cpu_s
-    cpu_ms="$(calc "1000 * $ticks / $HZ / $requests" 3)"
-    per_cpu_s="$(calc "$requests / ($ticks / $HZ)" 0)"
+    requests="${requests:-0}"; seconds="${seconds:-1}"; errors="${errors:-0}"
+    cpu_ms="$(calc "1000 * $ticks / $HZ / ($requests > 0 ? $requests : 1)" 3)"
+    per_cpu_s="$(calc "($ticks > 0 ? $requests / ($ticks / $HZ) : 0)" 0)"
     ROWS+=("$(printf '%-18s %10s %12s %14s %7s' "$name" "$(calc "$requests / $seconds" 1)" "$cpu_ms" "$per_cpu_s" "$errors")")
     echo "{\"backend\":\"$BACKEND\",\"scenario\":\"$name\",\"rps\":$(calc "$requests / $seconds" 1),\"cpu_ms_per_request\":$cpu_ms,\"requests_per_cpu_second\":$per_cpu_s,\"errors\":$errors}" >>"$WORK/json"
 }

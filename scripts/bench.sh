@@ -57,7 +57,7 @@ stop_server() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 HZ="$(getconf CLK_TCK)"
 # CPU milliseconds per request between two tick readings: cpu_ms TICKS REQUESTS
-cpu_ms() { calc "1000 * $1 / $HZ / ($2 > 0 ? $2 : 1)" 3; }
+cpu_ms() { calc "1000 * ${1:-0} / $HZ / (${2:-0} > 0 ? ${2:-0} : 1)" 3; }
 
 run() {
     local name="$1" cpus="$2"; shift 2

@@ -17,7 +17,7 @@ sqlite://*)
     command -v sqlite3 >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null; }
     FILE="${URL#sqlite://}"
     # Gatehouse stores UUIDs as upper-case text and times as Unix seconds (REAL) in SQLite.
-    sqlite3 "$FILE" >/dev/null <<SQL
+    sqlite3 -bail "$FILE" >/dev/null <<SQL
 PRAGMA journal_mode=WAL;
 PRAGMA synchronous=OFF;
 BEGIN;

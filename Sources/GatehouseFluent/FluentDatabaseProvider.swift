@@ -2,6 +2,7 @@ import FluentKit
 import Logging
 import NIOCore
 import SQLKit
+import Synchronization
 
 /// Hands repositories a database for one call, with the caller's logger.
 ///
@@ -22,10 +23,24 @@ public struct FluentDatabaseProvider: Sendable {
     public init(databases: Databases, id: DatabaseID? = nil) {
         self.databases = databases
         self.id = id
-        let loop = databases.eventLoopGroup.next()
-        let dialect = (databases.database(id, logger: Logger(label: "gatehouse.probe"), on: loop) as? any SQLDatabase)?.dialect.name
-        self.pinned = dialect == "sqlite" ? loop : nil
+        self.pinned = Self.sqliteLoop(databases, id: id)
     }
+
+    /// One loop per `Databases` and id, whichever provider asks (the auth service's and
+    /// the pruner's must share SQLite's one connection); `nil` for other databases.
+    private static func sqliteLoop(_ databases: Databases, id: DatabaseID?) -> (any EventLoop)? {
+        let key = "\(UInt(bitPattern: ObjectIdentifier(databases)))/\(id?.string ?? "default")"
+        return pinnedLoops.withLock { loops in
+            if let known = loops[key] { return known }
+            let loop = databases.eventLoopGroup.next()
+            let dialect = (databases.database(id, logger: Logger(label: "gatehouse.probe"), on: loop) as? any SQLDatabase)?.dialect.name
+            let pinned: (any EventLoop)? = dialect == "sqlite" ? loop : nil
+            loops[key] = .some(pinned)
+            return pinned
+        }
+    }
+
+    private static let pinnedLoops = Mutex<[String: (any EventLoop)?]>([:])
 
     /// A database handle; throws once `databases` has been shut down.
     func database(logger: Logger) throws -> any Database {

@@ -73,8 +73,9 @@ struct IndexSessionsForPruning: AsyncMigration {
 
     func prepare(on database: any Database) async throws {
         guard let sql = database as? any SQLDatabase else { return }
-        try await sql.create(index: "gatehouse_sessions_expires_at_idx").on("gatehouse_sessions").column("expires_at").run()
-        try await sql.create(index: "gatehouse_sessions_revoked_at_idx").on("gatehouse_sessions").column("revoked_at").run()
+        // IF NOT EXISTS: two instances migrating at once must not fail on each other's index.
+        try await sql.raw("CREATE INDEX IF NOT EXISTS gatehouse_sessions_expires_at_idx ON gatehouse_sessions (expires_at)").run()
+        try await sql.raw("CREATE INDEX IF NOT EXISTS gatehouse_sessions_revoked_at_idx ON gatehouse_sessions (revoked_at)").run()
     }
 
     func revert(on database: any Database) async throws {

@@ -1,7 +1,7 @@
 import FluentKit
 import Foundation
 import Gatehouse
-import GatehouseFluent
+@testable import GatehouseFluent
 import Logging
 import ServiceLifecycle
 import Testing
@@ -90,6 +90,25 @@ import Testing
             await group.triggerGracefulShutdown()
             // Returns well before the hour-long sleep would end.
             try await tasks.waitForAll()
+        }
+        await databases.shutdownAsync()
+    }
+}
+
+/// SQLite's one connection is one per database, whichever provider asks: the auth
+/// service's and the pruner's must not collide on the file lock.
+@Suite struct DatabaseProviderTests {
+    @Test func providersOfOneDatabaseShareSQLitesLoop() async throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let databases = try await DatabaseSetup.openMigrated(database.location, poolSize: 2, logger: Logger(label: "test"))
+        let first = FluentDatabaseProvider(databases: databases)
+        let second = FluentDatabaseProvider(databases: databases)
+        if TemporaryDatabase.isPostgres {
+            #expect(first.pinned == nil && second.pinned == nil)
+        } else {
+            let loops = [first.pinned, second.pinned].compactMap { $0.map { ObjectIdentifier($0) } }
+            #expect(loops.count == 2 && loops[0] == loops[1])
         }
         await databases.shutdownAsync()
     }

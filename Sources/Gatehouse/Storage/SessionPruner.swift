@@ -59,6 +59,8 @@ public struct SessionPruner: Service {
                 try await Task.sleep(for: .milliseconds(5))
             }
             logger.debug("Pruned inactive sessions", metadata: ["auth.sessions.deleted": "\(total)"])
+        } catch is CancellationError {
+            // Shutting down between batches: the next start goes on where this one stopped.
         } catch {
             logger.warning("Session pruning failed", metadata: ["error.type": "\(type(of: error))", "auth.sessions.deleted": "\(total)"])
         }
