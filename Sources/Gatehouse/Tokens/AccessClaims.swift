@@ -90,24 +90,50 @@ extension AccessClaims {
     /// The claims as a JSON object with sorted keys, written directly: this is the body
     /// of `GET /users/me`, on the path every authenticated request takes.
     public var json: [UInt8] {
-        var out: [UInt8] = []
+        var object = JSONObjectWriter()
+        if let aud { object.string("aud", aud) }
+        object.integer("exp", exp)
+        object.integer("iat", iat)
+        object.string("iss", iss)
+        if let nbf { object.integer("nbf", nbf) }
+        object.string("role", role.rawValue)
+        object.string("sid", sid)
+        object.string("sub", sub)
+        object.integer("version", version)
+        return object.finish()
+    }
+}
+
+/// A flat JSON object written member by member, in the order given (callers give sorted
+/// keys): the token payloads and the `/users/me` body.
+struct JSONObjectWriter {
+    private var out: [UInt8] = []
+    private var first = true
+
+    init() {
         out.reserveCapacity(256)
-        var first = true
-        func key(_ name: String) {
-            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            first = false
-            JSONText.appendString(name, to: &out)
-            out.append(UInt8(ascii: ":"))
-        }
-        if let aud { key("aud"); JSONText.appendString(aud, to: &out) }
-        key("exp"); out.append(contentsOf: String(exp).utf8)
-        key("iat"); out.append(contentsOf: String(iat).utf8)
-        key("iss"); JSONText.appendString(iss, to: &out)
-        if let nbf { key("nbf"); out.append(contentsOf: String(nbf).utf8) }
-        key("role"); JSONText.appendString(role.rawValue, to: &out)
-        key("sid"); JSONText.appendString(sid, to: &out)
-        key("sub"); JSONText.appendString(sub, to: &out)
-        key("version"); out.append(contentsOf: String(version).utf8)
+    }
+
+    private mutating func key(_ name: String) {
+        out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        first = false
+        JSONText.appendString(name, to: &out)
+        out.append(UInt8(ascii: ":"))
+    }
+
+    mutating func string(_ name: String, _ value: String) {
+        key(name)
+        JSONText.appendString(value, to: &out)
+    }
+
+    mutating func integer(_ name: String, _ value: Int) {
+        key(name)
+        out.append(contentsOf: String(value).utf8)
+    }
+
+    /// The text, closed (`{}` when no member was written).
+    mutating func finish() -> [UInt8] {
+        if first { out.append(UInt8(ascii: "{")) }
         out.append(UInt8(ascii: "}"))
         return out
     }

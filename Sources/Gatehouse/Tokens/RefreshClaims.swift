@@ -96,26 +96,17 @@ extension RefreshClaims {
     /// The claims as a JSON object with sorted keys, written directly: the payload of
     /// the refresh token.
     var json: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        var first = true
-        func key(_ name: String) {
-            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            first = false
-            JSONText.appendString(name, to: &out)
-            out.append(UInt8(ascii: ":"))
-        }
-        if let aud { key("aud"); JSONText.appendString(aud, to: &out) }
-        key("exp"); out.append(contentsOf: String(exp).utf8)
-        key("gen"); out.append(contentsOf: String(gen).utf8)
-        key("iat"); out.append(contentsOf: String(iat).utf8)
-        key("iss"); JSONText.appendString(iss, to: &out)
-        key("jti"); JSONText.appendString(jti, to: &out)
-        if let nbf { key("nbf"); out.append(contentsOf: String(nbf).utf8) }
-        key("sid"); JSONText.appendString(sid, to: &out)
-        key("sub"); JSONText.appendString(sub, to: &out)
-        key("version"); out.append(contentsOf: String(version).utf8)
-        out.append(UInt8(ascii: "}"))
-        return out
+        var object = JSONObjectWriter()
+        if let aud { object.string("aud", aud) }
+        object.integer("exp", exp)
+        object.integer("gen", gen)
+        object.integer("iat", iat)
+        object.string("iss", iss)
+        object.string("jti", jti)
+        if let nbf { object.integer("nbf", nbf) }
+        object.string("sid", sid)
+        object.string("sub", sub)
+        object.integer("version", version)
+        return object.finish()
     }
 }
