@@ -40,6 +40,7 @@ struct EnvironmentLoader {
     func load(requireSecrets: Bool = true) throws(ConfigurationErrors) -> ServerConfiguration {
         let library = GatehouseConfiguration.load(from: variables, requireSecrets: requireSecrets)
         var errors = library.errors
+            + variables.unreadable(["HOST", "PORT", "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_TIMEOUT", "LOG_LEVEL", "CORS_ORIGINS"])
         func check<T>(_ body: () throws(ConfigurationError) -> T) -> T? {
             do { return try body() } catch {
                 errors.append(error)

@@ -9,7 +9,15 @@ import Configuration
 /// typed getters: those fall back to their default on a value that does not parse, and
 /// a bad value must stop start-up naming its variable. An empty value counts as unset.
 public struct ConfigurationVariables: Sendable {
-    private let lookup: @Sendable (String) -> String?
+    /// What a provider holds for one variable.
+    enum Value {
+        case missing
+        case text(String)
+        /// Present, but of a type that is not text, a number, a boolean or a list.
+        case unreadable
+    }
+
+    private let lookup: @Sendable (String) -> Value
 
     /// Reads from `reader`; secrets are read as secrets (redacted in its access logs).
     /// A provider with typed values (an in-memory or file provider) may give numbers,
@@ -19,39 +27,52 @@ public struct ConfigurationVariables: Sendable {
         self.lookup = { name in
             let key = ConfigKey(name.lowercased().split(separator: "_").map(String.init))
             let secret = ConfigurationVariables.secretNames.contains(name)
-            if let text = reader.string(forKey: key, isSecret: secret) { return text }
-            if let number = reader.int(forKey: key, isSecret: secret) { return String(number) }
-            if let flag = reader.bool(forKey: key, isSecret: secret) { return String(flag) }
-            if let number = reader.double(forKey: key, isSecret: secret) { return String(number) }
-            if let list = reader.stringArray(forKey: key, isSecret: secret) { return list.joined(separator: ",") }
-            // Present but of no type read above (bytes, say): not a silent default.
+            if let text = reader.string(forKey: key, isSecret: secret) { return .text(text) }
+            if let number = reader.int(forKey: key, isSecret: secret) { return .text(String(number)) }
+            if let flag = reader.bool(forKey: key, isSecret: secret) { return .text(String(flag)) }
+            if let number = reader.double(forKey: key, isSecret: secret) { return .text(String(number)) }
+            if let list = reader.stringArray(forKey: key, isSecret: secret) { return .text(list.joined(separator: ",")) }
+            // Present but of no type read above (bytes, say): reported, never a silent
+            // default. swift-configuration's error type is not public, so "missing" is
+            // recognised by its description; if that ever changed, every unset variable
+            // would be reported and the configuration tests would say so.
             do {
                 _ = try reader.requiredString(forKey: key, isSecret: secret)
+                return .missing
             } catch where "\(error)".hasPrefix("Missing required config value") {
-                return nil
+                return .missing
             } catch {
-                return ConfigurationVariables.unreadable
+                return .unreadable
             }
-            return nil
         }
     }
 
-    /// What `lookup` gives for a value that is present but cannot be read as text.
-    static let unreadable = "\u{0}unreadable"
-
     /// Reads from a dictionary of variables (tests, or values gathered elsewhere).
     public init(_ values: [String: String]) {
-        self.lookup = { values[$0] }
+        self.lookup = { values[$0].map(Value.text) ?? .missing }
     }
+
+    /// One problem for each of `names` whose value is present but cannot be read as text.
+    public func unreadable(_ names: [String]) -> [ConfigurationError] {
+        names.compactMap { name in
+            guard case .unreadable = lookup(name) else { return nil }
+            return ConfigurationError(name, "must be text, a number, a boolean or a list of text")
+        }
+    }
+
+    /// The variables the library reads.
+    static let libraryNames = [
+        "APP_ENV", "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "JWT_ACCESS_TTL", "JWT_REFRESH_TTL", "JWT_ISSUER", "JWT_AUDIENCE",
+        "BCRYPT_COST", "REFRESH_REUSE_INTERVAL", "RATE_LIMIT_LOGIN", "RATE_LIMIT_REGISTER", "RATE_LIMIT_REFRESH",
+        "LOGIN_FAILURES_PER_ACCOUNT", "TRUST_PROXY", "PASSWORD_HASH_QUEUE",
+    ]
 
     /// Variables whose values are secrets.
     static let secretNames: Set<String> = ["JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "DATABASE_URL"]
 
-    /// The raw value of `name`; `nil` when unset or empty. A value of a type that cannot
-    /// be read as text reads as a NUL-prefixed marker that no setting accepts, so it is
-    /// reported as invalid rather than defaulted.
+    /// The raw value of `name`; `nil` when unset, empty or unreadable (see `unreadable`).
     public func string(_ name: String) -> String? {
-        guard let value = lookup(name), !value.isEmpty else { return nil }
+        guard case .text(let value) = lookup(name), !value.isEmpty else { return nil }
         return value
     }
 
@@ -107,7 +128,7 @@ extension GatehouseConfiguration {
     public static func load(
         from variables: ConfigurationVariables, requireSecrets: Bool = true, generateMissingSecrets: Bool = true
     ) -> (configuration: GatehouseConfiguration?, generatedSecrets: Bool, errors: [ConfigurationError]) {
-        var errors: [ConfigurationError] = []
+        var errors = variables.unreadable(ConfigurationVariables.libraryNames)
         func check<T>(_ body: () throws(ConfigurationError) -> T) -> T? {
             do { return try body() } catch {
                 errors.append(error)
@@ -146,7 +167,8 @@ extension GatehouseConfiguration {
 
         var accessSecret = variables.string("JWT_ACCESS_SECRET")
         var refreshSecret = variables.string("JWT_REFRESH_SECRET")
-        for (name, secret) in [("JWT_ACCESS_SECRET", accessSecret), ("JWT_REFRESH_SECRET", refreshSecret)] where secret == nil {
+        for (name, secret) in [("JWT_ACCESS_SECRET", accessSecret), ("JWT_REFRESH_SECRET", refreshSecret)]
+        where secret == nil && !errors.contains(where: { $0.variable == name }) {
             if environment == .production && requireSecrets {
                 errors.append(ConfigurationError(name, "is required when APP_ENV=production"))
             } else if !generateMissingSecrets {
@@ -176,14 +198,6 @@ extension GatehouseConfiguration {
     /// secrets of a development process that has none).
     public static func randomSecret(bytes count: Int = 64) -> String {
         var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(count * 2)
-        for _ in 0..<count {
-            let byte = UInt8.random(in: .min ... .max, using: &generator)
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        return Hex.encode((0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 }
