@@ -108,7 +108,7 @@ public struct AuthService: Sendable {
         // on every backend, without reaching SQL. Such text is not a limiter key either (a
         // limiter may be a database); its digest is.
         let storable = EmailAddress.normalize(email)
-        let accountKey = storable ?? "unstorable:" + SHA256.hash(data: Array(email.utf8)).map { String(format: "%02x", $0) }.joined()
+        let accountKey = storable ?? "unstorable:" + Hex.encode(SHA256.hash(data: Array(email.utf8)))
         let (user, matches, rehashed) = try await hashQueue.run(client: client.rateLimitKey) {
             try await enforce(limiters.login, key: client.rateLimitKey, action: "login", logger: logger)
             try await enforce(limiters.loginFailuresPerAccount, key: accountKey, action: "login_account", logger: logger)

@@ -42,7 +42,7 @@ public struct RefreshCookie: Sendable {
     /// A browser sends every cookie whose domain and path match, so a cookie planted by a
     /// same-site sibling (`Domain=example.com`) arrives beside ours with the same name.
     /// Reading only the first one (as `request.cookies` does) let such a cookie keep a
-    /// user signed out; the service tries each instead (SPEC.md §3.3 notes).
+    /// user signed out; the service tries each instead (README, "Cookie scoping has limits").
     static func tokens(in request: Request) -> [String] {
         var tokens: [String] = []
         for field in request.headers where field.name == .cookie {

@@ -47,14 +47,6 @@ public struct TokenIssuer: Sendable {
     }
 
     static func tokenID(sessionID: String, generation: Int) -> String {
-        let digest = SHA256.hash(data: Array("\(sessionID):\(generation)".utf8))
-        let hex = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(32)
-        for byte in digest.prefix(16) {
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        Hex.encode(SHA256.hash(data: Array("\(sessionID):\(generation)".utf8)).prefix(16))
     }
 }
