@@ -13,8 +13,22 @@ extension AuthService {
         limiters: RateLimiters? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async -> AuthService {
-        let provider = FluentDatabaseProvider(databases: databases)
-        return AuthService(
+        await fluent(
+            configuration: configuration, provider: FluentDatabaseProvider(databases: databases), hasher: hasher,
+            limiters: limiters, now: now
+        )
+    }
+
+    /// An `AuthService` storing users and sessions through `provider` (share it with the
+    /// `SessionPruner`, so that both use one SQLite connection).
+    public static func fluent(
+        configuration: GatehouseConfiguration,
+        provider: FluentDatabaseProvider,
+        hasher: (any PasswordHasher)? = nil,
+        limiters: RateLimiters? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async -> AuthService {
+        AuthService(
             configuration: configuration,
             keys: SigningKeys(configuration: configuration),
             users: FluentUserRepository(provider: provider),

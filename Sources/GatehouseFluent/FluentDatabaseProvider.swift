@@ -1,4 +1,5 @@
 import FluentKit
+import FluentSQLiteDriver
 import Logging
 import NIOCore
 import SQLKit
@@ -13,17 +14,56 @@ import Synchronization
 /// loop's pool, one connection, which serialises the statements without the retries
 /// (grace-path refreshes went from 4,500 to 6,000 per CPU-second, rotations from 1,000
 /// to 2,000). PostgreSQL keeps every loop's pool.
+///
+/// Faster still is a provider made by ``sqlite(databases:configuration:logger:)``: its
+/// statements go to one SQLite connection of its own through SQLiteNIO's async API, which
+/// runs the statement on SQLite's thread and resumes the caller from there. Through
+/// Fluent's pool every statement also passed through the event loop, once on the way in
+/// and once per row and once on the way out: those thread hand-offs were the largest
+/// item of a rotation's profile after the `fsync`.
 public struct FluentDatabaseProvider: Sendable {
     let databases: Databases
     let id: DatabaseID?
     /// The one loop SQLite's connection lives on; `nil`: any loop.
     let pinned: (any EventLoop)?
+    /// The provider's own SQLite connection, when it has one.
+    let connection: SQLiteConnection?
 
-    /// Uses the default database of `databases` unless `id` is given.
+    /// Uses the default database of `databases` unless `id` is given, through Fluent's
+    /// connection pools.
     public init(databases: Databases, id: DatabaseID? = nil) {
         self.databases = databases
         self.id = id
         self.pinned = Self.sqliteLoop(databases, id: id)
+        self.connection = nil
+    }
+
+    private init(databases: Databases, id: DatabaseID?, connection: SQLiteConnection) {
+        self.databases = databases
+        self.id = id
+        self.pinned = nil
+        self.connection = connection
+    }
+
+    /// A provider with one SQLite connection of its own, opened here with `configuration`:
+    /// the configuration `databases` was given for SQLite (for an in-memory database, the
+    /// same value, since it names the storage). Every repository sharing this provider
+    /// shares the connection, which serialises their writes without lock retries.
+    /// ``close()`` closes it; `databases` stays the caller's.
+    public static func sqlite(
+        databases: Databases, configuration: SQLiteConfiguration, id: DatabaseID? = nil, logger: Logger
+    ) async throws -> FluentDatabaseProvider {
+        let connection = try await SQLiteConnectionSource(configuration: configuration)
+            .makeConnection(logger: quiet(logger), on: databases.eventLoopGroup.any())
+            .get()
+        return FluentDatabaseProvider(databases: databases, id: id, connection: connection)
+    }
+
+    /// Closes the provider's own connection, if it has one; later calls throw
+    /// `DatabaseUnavailable`.
+    public func close() async {
+        guard let connection, !connection.isClosed else { return }
+        try? await connection.close()
     }
 
     /// One loop per `Databases` and id, whichever provider asks (the auth service's and
@@ -41,6 +81,20 @@ public struct FluentDatabaseProvider: Sendable {
     }
 
     private static let pinnedLoops = Mutex<[String: (any EventLoop)?]>([:])
+
+    /// The handle the repositories' statements run on: the provider's own connection if
+    /// it has one, else Fluent's database. Throws once closed or shut down.
+    func sqlDatabase(logger: Logger) throws -> any SQLDatabase {
+        if let connection {
+            guard !connection.isClosed else { throw DatabaseUnavailable() }
+            // No query logging: bound values include password hashes.
+            return connection.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
+        }
+        guard let sql = try database(logger: logger) as? any SQLDatabase else {
+            throw DatabaseUnavailable()
+        }
+        return sql
+    }
 
     /// A database handle; throws once `databases` has been shut down.
     func database(logger: Logger) throws -> any Database {

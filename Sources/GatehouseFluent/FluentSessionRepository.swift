@@ -62,6 +62,30 @@ public struct FluentSessionRepository: SessionRepository {
         return !rows.isEmpty
     }
 
+    public func rotateIfCurrent(
+        id: UUID, userID: UUID, generation: Int, tokenVersion: Int, now: Date, rotatedAt: Date, expiresAt: Date,
+        logger: Logger
+    ) async throws -> Role? {
+        // Everything `AuthService.refresh` checks before rotating, as conditions of one
+        // conditional update (one statement instead of a read and a write): of two
+        // concurrent rotations exactly one matches. The role comes back through RETURNING
+        // (a subquery: SQLite's RETURNING may not name a joined table).
+        let sql = try provider.sqlDatabase(logger: logger)
+        let roles = Role.allCases.map(\.rawValue)
+        let row = try await sql.raw("""
+            UPDATE gatehouse_sessions
+            SET generation = generation + 1, rotated_at = \(bind: rotatedAt), last_used_at = \(bind: rotatedAt),
+                expires_at = \(bind: expiresAt)
+            WHERE id = \(bind: id) AND user_id = \(bind: userID) AND generation = \(bind: generation)
+              AND revoked_at IS NULL AND expires_at > \(bind: now)
+              AND EXISTS (SELECT 1 FROM gatehouse_users u WHERE u.id = gatehouse_sessions.user_id
+                          AND u.token_version = \(bind: tokenVersion) AND u.role IN (\(binds: roles)))
+            RETURNING (SELECT u.role FROM gatehouse_users u WHERE u.id = gatehouse_sessions.user_id) AS role
+            """).first()
+        guard let row else { return nil }
+        return Role(rawValue: try row.decode(column: "role", as: String.self))
+    }
+
     public func revoke(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws {
         let sql = try provider.sqlDatabase(logger: logger)
         try await sql.raw("""

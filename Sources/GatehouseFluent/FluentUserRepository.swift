@@ -96,13 +96,3 @@ extension UserRecord {
         )
     }
 }
-
-extension FluentDatabaseProvider {
-    /// The database as SQLKit sees it; every driver Gatehouse supports is SQL.
-    func sqlDatabase(logger: Logger) throws -> any SQLDatabase {
-        guard let sql = try database(logger: logger) as? any SQLDatabase else {
-            throw DatabaseUnavailable()
-        }
-        return sql
-    }
-}

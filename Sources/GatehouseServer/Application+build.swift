@@ -27,9 +27,10 @@ func buildApplication(
     var logger = logger ?? Logger(label: "gatehouse")
     logger.logLevel = configuration.logLevel
 
-    let databases = try await configuration.openDatabase(logger: logger)
+    let serving = try await configuration.openServingDatabase(logger: logger)
+    let databases = serving.databases
     let settings = configuration.gatehouse
-    let service = await AuthService.fluent(configuration: settings, databases: databases, now: now)
+    let service = await AuthService.fluent(configuration: settings, provider: serving.provider, now: now)
 
     let router = Router(context: GatehouseContext.self)
     let controller = AuthController<GatehouseContext>(service: service, configuration: settings)
@@ -55,11 +56,9 @@ func buildApplication(
         onServerRunning: { _ in await onServerRunning() },
         logger: logger
     )
-    // Services stop in reverse order: the HTTP server drains, the pruner stops, and the
-    // database goes last.
-    let pruner = SessionPruner(
-        sessions: FluentSessionRepository(provider: FluentDatabaseProvider(databases: databases)), logger: logger, now: now
-    )
-    app.addServices(databases, pruner)
+    // Services stop in reverse order: the HTTP server drains, the pruner stops, the
+    // repositories' connection closes, and the database goes last.
+    let pruner = SessionPruner(sessions: FluentSessionRepository(provider: serving.provider), logger: logger, now: now)
+    app.addServices(databases, serving, pruner)
     return app
 }

@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SQLKit
+import ServiceLifecycle
 
 /// Opens the configured database and brings its schema up to date.
 enum DatabaseSetup {
@@ -16,6 +17,14 @@ enum DatabaseSetup {
     /// most `poolSize` connections, spread over the event loops, and waits at most
     /// `timeout` seconds to connect or for a free connection.
     static func open(_ location: DatabaseLocation, poolSize: Int = ServerConfiguration.defaultPoolSize, timeout: Int = 5) throws -> Databases {
+        try configure(location, poolSize: poolSize, timeout: timeout).databases
+    }
+
+    /// `open`'s work, with the SQLite configuration handed to Fluent (an in-memory
+    /// database is named by that value, so a second connection needs the same one).
+    private static func configure(
+        _ location: DatabaseLocation, poolSize: Int, timeout: Int
+    ) throws -> (databases: Databases, sqlite: SQLiteConfiguration?) {
         let group = MultiThreadedEventLoopGroup.singleton
         let databases = Databases(threadPool: .singleton, on: group)
         // SQL logging stays off at every level: it prints bound values, and those include
@@ -23,9 +32,13 @@ enum DatabaseSetup {
         // floor of every logger Fluent is handed.)
         switch location {
         case .sqliteFile(let path):
-            databases.use(.sqlite(.file(path), sqlLogLevel: nil), as: .sqlite)
+            let sqlite = SQLiteConfiguration(storage: .file(path: path))
+            databases.use(.sqlite(sqlite, sqlLogLevel: nil), as: .sqlite)
+            return (databases, sqlite)
         case .sqliteMemory:
-            databases.use(.sqlite(.memory, sqlLogLevel: nil), as: .sqlite)
+            let sqlite = SQLiteConfiguration(storage: .memory)
+            databases.use(.sqlite(sqlite, sqlLogLevel: nil), as: .sqlite)
+            return (databases, sqlite)
         case .postgres(let postgres):
             let loops = max(1, NIOSingletons.groupLoopCountSuggestion)
             var configuration = SQLPostgresConfiguration(
@@ -43,8 +56,8 @@ enum DatabaseSetup {
                 ),
                 as: .psql
             )
+            return (databases, nil)
         }
-        return databases
     }
 
     static func tls(_ mode: PostgresLocation.SSLMode) throws -> PostgresConnection.Configuration.TLS {
@@ -74,6 +87,28 @@ enum DatabaseSetup {
             throw error
         }
         return databases
+    }
+
+    /// Opens and migrates the database a server serves from, with the provider its
+    /// repositories share: on SQLite one connection of the provider's own (see
+    /// `FluentDatabaseProvider.sqlite`), which the caller closes before shutting
+    /// `databases` down.
+    static func openServing(
+        _ location: DatabaseLocation, poolSize: Int = ServerConfiguration.defaultPoolSize, timeout: Int = 5, logger: Logger
+    ) async throws -> ServingDatabase {
+        let (databases, sqlite) = try configure(location, poolSize: poolSize, timeout: timeout)
+        do {
+            try await migrate(databases, location: location, logger: logger)
+            let provider = if let sqlite {
+                try await FluentDatabaseProvider.sqlite(databases: databases, configuration: sqlite, logger: logger)
+            } else {
+                FluentDatabaseProvider(databases: databases)
+            }
+            return ServingDatabase(databases: databases, provider: provider)
+        } catch {
+            await databases.shutdownAsync()
+            throw error
+        }
     }
 
     /// Runs every pending migration. Idempotent: applied migrations are recorded.
@@ -114,5 +149,20 @@ enum DatabaseSetup {
                 try await Task.sleep(for: .milliseconds(200 * attempt))
             }
         }
+    }
+}
+
+/// The database a server serves from: Fluent's `Databases` (migrations, readiness) and
+/// the provider every repository of the server shares.
+struct ServingDatabase: Service {
+    let databases: Databases
+    let provider: FluentDatabaseProvider
+
+    /// Added to the application's services after `databases` and before the pruner, so
+    /// that it stops after the HTTP server and the pruner and before `databases`: it closes
+    /// the provider's connection.
+    func run() async throws {
+        try? await gracefulShutdown()
+        await provider.close()
     }
 }

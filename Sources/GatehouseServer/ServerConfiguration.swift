@@ -57,4 +57,9 @@ extension ServerConfiguration {
     func openDatabase(logger: Logger) async throws -> Databases {
         try await DatabaseSetup.openMigrated(database, poolSize: databasePoolSize, timeout: databaseTimeout, logger: logger)
     }
+
+    /// The database `serve` runs on (see `DatabaseSetup.openServing`).
+    func openServingDatabase(logger: Logger) async throws -> ServingDatabase {
+        try await DatabaseSetup.openServing(database, poolSize: databasePoolSize, timeout: databaseTimeout, logger: logger)
+    }
 }

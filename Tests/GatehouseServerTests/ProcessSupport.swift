@@ -168,7 +168,7 @@ final class ServerProcess: @unchecked Sendable {
     init(environment: [String: String]) throws {
         port = try freePort()
         log = directory.appendingPathComponent("server.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = GatehouseBinary.url
         process.arguments = ["serve"]
         process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "PORT": String(port)].merging(environment) { $1 }

@@ -39,6 +39,28 @@ extension AuthService {
         logger[metadataKey: "auth.session.id"] = "\(claims.sid)"
         logger[metadataKey: "auth.user.id"] = "\(claims.sub)"
 
+        // The usual refresh presents the current token: rotate it in one statement. Not
+        // tried for a token this process knows to be spent (two tabs refreshing at once, a
+        // replay), and a generation of Int.max names no session.
+        let rotationSecond = currentSecond()
+        let rotationDate = Date(timeIntervalSince1970: TimeInterval(rotationSecond))
+        if claims.gen < Int.max, !rotations.isSpent(claims.sessionID, generation: claims.gen),
+           let role = try await sessions.rotateIfCurrent(
+            id: claims.sessionID, userID: claims.userID, generation: claims.gen, tokenVersion: claims.version, now: now(),
+            rotatedAt: rotationDate, expiresAt: rotationDate.addingTimeInterval(TimeInterval(configuration.refreshTokenTTL)),
+            logger: logger
+        ) {
+            rotations.rotated(claims.sessionID, to: claims.gen + 1)
+            logger.debug("Refresh token rotated", metadata: ["auth.session.generation": "\(claims.gen + 1)"])
+            return tokens(
+                userID: claims.userID, role: role, version: claims.version, session: claims.sessionID,
+                generation: claims.gen + 1, issuedAt: rotationSecond
+            )
+        }
+
+        // Otherwise read the session to learn why: a concurrent rotation (then this token
+        // is the predecessor, within its grace window), an older token (reuse), or a
+        // session or user that is gone.
         for _ in 0..<Self.rotationAttempts {
             let now = now()
             guard let (session, user) = try await sessions.findWithUser(id: claims.sessionID, logger: logger),
@@ -55,8 +77,9 @@ extension AuthService {
                 )
                 // Lost the race to a concurrent refresh of the same token: look again.
                 guard won else { continue }
+                rotations.rotated(session.id, to: session.generation + 1)
                 logger.debug("Refresh token rotated", metadata: ["auth.session.generation": "\(session.generation + 1)"])
-                return try await tokens(for: user, session: session.id, generation: session.generation + 1, issuedAt: second)
+                return tokens(for: user, session: session.id, generation: session.generation + 1, issuedAt: second)
             }
 
             // Whole seconds on both sides: `rotatedAt` is the current token's integer `iat`.
@@ -65,7 +88,7 @@ extension AuthService {
             let interval = configuration.refreshReuseInterval
             if claims.gen == session.generation - 1, interval > 0, currentSecond() - rotatedAt <= interval {
                 logger.debug("Refresh token reused within grace window")
-                return try await tokens(for: user, session: session.id, generation: session.generation, issuedAt: rotatedAt)
+                return tokens(for: user, session: session.id, generation: session.generation, issuedAt: rotatedAt)
             }
 
             // An older token, or the predecessor after the window: someone else holds a copy.
@@ -77,12 +100,17 @@ extension AuthService {
     }
 
     /// A fresh access token plus the refresh token of `generation`, issued at `issuedAt`.
-    private func tokens(for user: UserRecord, session: UUID, generation: Int, issuedAt: Int) async throws -> RefreshResult {
-        let access = issuer.accessToken(
-            userID: user.id, role: user.role, version: user.tokenVersion, sessionID: session, issuedAt: currentSecond()
+    private func tokens(for user: UserRecord, session: UUID, generation: Int, issuedAt: Int) -> RefreshResult {
+        tokens(
+            userID: user.id, role: user.role, version: user.tokenVersion, session: session, generation: generation,
+            issuedAt: issuedAt
         )
+    }
+
+    private func tokens(userID: UUID, role: Role, version: Int, session: UUID, generation: Int, issuedAt: Int) -> RefreshResult {
+        let access = issuer.accessToken(userID: userID, role: role, version: version, sessionID: session, issuedAt: currentSecond())
         let refresh = issuer.refreshToken(
-            userID: user.id, version: user.tokenVersion, sessionID: session, generation: generation, issuedAt: issuedAt
+            userID: userID, version: version, sessionID: session, generation: generation, issuedAt: issuedAt
         )
         return RefreshResult(accessToken: access, refreshToken: refresh)
     }

@@ -19,6 +19,8 @@ public struct AuthService: Sendable {
     let hashQueue: PasswordHashQueue
     /// Stored password-hash kinds, for the unknown-email comparison.
     let census: PasswordHashCensus
+    /// Sessions this process rotated recently (see `refresh`).
+    let rotations = RotationHints()
     let now: @Sendable () -> Date
 
     /// Creates the service. `now` is injectable so rotation windows are tested without

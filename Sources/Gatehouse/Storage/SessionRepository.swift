@@ -16,6 +16,16 @@ public protocol SessionRepository: Sendable {
     func rotate(
         id: UUID, from generation: Int, rotatedAt: Date, expiresAt: Date, logger: Logger
     ) async throws -> Bool
+    /// A refresh's rotation in one step, for the common case: advances the session from
+    /// `generation` to `generation + 1` if, and only if, it is still at `generation`, belongs
+    /// to `userID`, is neither revoked nor expired at `now`, and its user still exists with a
+    /// known role and `tokenVersion`. Returns the user's role when this call advanced it;
+    /// `nil` otherwise, and then the caller reads the session to learn why (an older token,
+    /// a concurrent rotation, a revoked or expired session).
+    func rotateIfCurrent(
+        id: UUID, userID: UUID, generation: Int, tokenVersion: Int, now: Date, rotatedAt: Date, expiresAt: Date,
+        logger: Logger
+    ) async throws -> Role?
     /// Revokes one session of a user (no-op when already revoked or not theirs).
     func revoke(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws
     /// Revokes every live session of a user, except `exceptID` when given.
