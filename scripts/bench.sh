@@ -13,7 +13,9 @@
 #   verify/health  authenticated request vs the framework's floor (summed over every
 #                  alternation of every run)
 #   login/ceiling  logins/s vs cores ÷ one bcrypt hash
-# Prints a table (the last run) and one JSON line per scenario.
+# Prints a table (the last run) and one JSON line per scenario; then the data-path
+# scenarios (refresh grace path and rotation, login and register at cost 4, logout) on
+# SQLite and PostgreSQL, from scripts/bench-data.sh (see the end of this script).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -191,3 +193,15 @@ printf '%s\n' "${JSON[@]}"
 printf '{"verify_health_ratio":%s,"login_ceiling_ratio":%s,"idle_anon_kb":%d,"idle_pss_kb":%d,"idle_rss_kb":%d,"peak_rss_kb":%d,"anon_after_runs_kb":[%s],"pss_after_runs_kb":[%s],"rss_after_runs_kb":[%s],"startup_s":%.3f}\n' \
     "$VERIFY_RATIO" "$LOGIN_RATIO" "$IDLE_ANON_KB" "$IDLE_PSS_KB" "$IDLE_KB" "$PEAK_KB" "$(IFS=,; echo "${ANON_KB[*]}")" \
     "$(IFS=,; echo "${PSS_KB[*]}")" "$(IFS=,; echo "${RUN_KB[*]}")" "$RESTART_S"
+
+# The data path (issue 12): every request that touches the database, in CPU time per
+# request at BCRYPT_COST=4, on SQLite and then on a throwaway PostgreSQL cluster
+# (scripts/bench-data.sh; BENCH_DATA=0 skips both, BENCH_POSTGRES=0 the second).
+if [[ "${BENCH_DATA:-1}" != 0 ]]; then
+    echo
+    scripts/bench-data.sh
+    if [[ "${BENCH_POSTGRES:-1}" != 0 ]]; then
+        echo
+        scripts/test-postgres.sh scripts/bench-data.sh
+    fi
+fi

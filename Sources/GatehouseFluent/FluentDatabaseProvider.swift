@@ -26,8 +26,10 @@ public struct FluentDatabaseProvider: Sendable {
     let id: DatabaseID?
     /// The one loop SQLite's connection lives on; `nil`: any loop.
     let pinned: (any EventLoop)?
-    /// The provider's own SQLite connection, when it has one.
+    /// The provider's own SQLite connection, when it has one, and what shares it between
+    /// statements and transactions.
     let connection: SQLiteConnection?
+    let gate: ConnectionGate
 
     /// Uses the default database of `databases` unless `id` is given, through Fluent's
     /// connection pools.
@@ -36,6 +38,7 @@ public struct FluentDatabaseProvider: Sendable {
         self.id = id
         self.pinned = Self.sqliteLoop(databases, id: id)
         self.connection = nil
+        self.gate = ConnectionGate()
     }
 
     private init(databases: Databases, id: DatabaseID?, connection: SQLiteConnection) {
@@ -43,6 +46,7 @@ public struct FluentDatabaseProvider: Sendable {
         self.id = id
         self.pinned = nil
         self.connection = connection
+        self.gate = ConnectionGate()
     }
 
     /// A provider with one SQLite connection of its own, opened here with `configuration`:
@@ -87,13 +91,46 @@ public struct FluentDatabaseProvider: Sendable {
     func sqlDatabase(logger: Logger) throws -> any SQLDatabase {
         if let connection {
             guard !connection.isClosed else { throw DatabaseUnavailable() }
-            // No query logging: bound values include password hashes.
-            return connection.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
+            return GatedSQLDatabase(database: Self.sql(connection), gate: gate)
         }
         guard let sql = try database(logger: logger) as? any SQLDatabase else {
             throw DatabaseUnavailable()
         }
         return sql
+    }
+
+    /// The SQL handle of the provider's own connection. No query logging: bound values
+    /// include password hashes.
+    private static func sql(_ connection: SQLiteConnection) -> any SQLDatabase {
+        connection.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
+    }
+
+    /// Runs `body` in one transaction: everything it writes commits together, or (when it
+    /// throws) nothing does. `body` must run its statements on the handle it is given.
+    public func transaction<T: Sendable>(
+        logger: Logger, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        if let connection {
+            guard !connection.isClosed else { throw DatabaseUnavailable() }
+            let sql = Self.sql(connection)
+            return try await gate.transaction {
+                // IMMEDIATE: take the write lock at BEGIN, so a transaction that reads and
+                // then writes cannot fail half-way on another connection's lock.
+                try await sql.raw("BEGIN IMMEDIATE").run()
+                do {
+                    let result = try await body(sql)
+                    try await sql.raw("COMMIT").run()
+                    return result
+                } catch {
+                    try? await sql.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+        }
+        return try await database(logger: logger).transaction { database in
+            guard let sql = database as? any SQLDatabase else { throw DatabaseUnavailable() }
+            return try await body(sql)
+        }
     }
 
     /// A database handle; throws once `databases` has been shut down.

@@ -1,0 +1,89 @@
+import FluentKit
+import Foundation
+import Gatehouse
+@testable import GatehouseFluent
+import Logging
+import SQLKit
+import Testing
+
+@testable import GatehouseServer
+
+/// `FluentDatabaseProvider.transaction` on the server's database (on SQLite, the one
+/// connection every repository shares).
+@Suite struct TransactionTests {
+    static func user(_ email: String) -> UserRecord {
+        UserRecord(
+            id: UUID(), name: "Test", email: email, passwordHash: "$2b$04$" + String(repeating: "a", count: 53), role: .user,
+            tokenVersion: 0, createdAt: Date(timeIntervalSince1970: 1_000), updatedAt: Date(timeIntervalSince1970: 1_000)
+        )
+    }
+
+    struct Abort: Error {}
+
+    /// A statement another task sends while a transaction is open must not become part of
+    /// it: here the transaction rolls back, and the other task's row must survive.
+    @Test func aStatementDuringATransactionIsNotPartOfIt() async throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let logger = Logger(label: "test")
+        let serving = try await DatabaseSetup.openServing(database.location, poolSize: 2, logger: logger)
+        let users = FluentUserRepository(provider: serving.provider)
+        let inside = Self.user("inside@example.com")
+        let started = AsyncStream<Void>.makeStream()
+        async let transaction: Void = {
+            do {
+                try await serving.provider.transaction(logger: logger) { sql in
+                    try await sql.raw("""
+                        INSERT INTO gatehouse_users (id, name, email, password_hash, role, token_version, created_at, updated_at)
+                        VALUES (\(bind: inside.id), \(bind: inside.name), \(bind: inside.email), \(bind: inside.passwordHash),
+                                'user', 0, \(bind: inside.createdAt), \(bind: inside.updatedAt))
+                        """).run()
+                    started.continuation.yield()
+                    try await Task.sleep(for: .milliseconds(300))
+                    throw Abort()
+                }
+            } catch is Abort {}
+        }()
+        for await _ in started.stream { break }
+        try await users.create(Self.user("outside@example.com"), logger: logger)
+        try await transaction
+        #expect(try await users.find(email: "outside@example.com", logger: logger) != nil)
+        #expect(try await users.find(email: "inside@example.com", logger: logger) == nil)
+        await serving.provider.close()
+        await serving.databases.shutdownAsync()
+    }
+
+    /// Many statements and transactions at once all finish, and every committed
+    /// transaction's writes are there.
+    @Test func statementsAndTransactionsInterleaveWithoutLoss() async throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let logger = Logger(label: "test")
+        let serving = try await DatabaseSetup.openServing(database.location, poolSize: 2, logger: logger)
+        let users = FluentUserRepository(provider: serving.provider)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    if index.isMultiple(of: 4) {
+                        try await serving.provider.transaction(logger: logger) { sql in
+                            for part in 0..<2 {
+                                let user = Self.user("tx\(index)-\(part)@example.com")
+                                try await sql.raw("""
+                                    INSERT INTO gatehouse_users (id, name, email, password_hash, role, token_version, created_at, updated_at)
+                                    VALUES (\(bind: user.id), 'Test', \(bind: user.email), \(bind: user.passwordHash), 'user', 0,
+                                            \(bind: user.createdAt), \(bind: user.updatedAt))
+                                    """).run()
+                            }
+                        }
+                    } else {
+                        try await users.create(Self.user("single\(index)@example.com"), logger: logger)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await count("SELECT COUNT(*) AS n FROM gatehouse_users", in: database) == 10 * 2 + 30)
+        await serving.provider.close()
+        await serving.databases.shutdownAsync()
+    }
+}
