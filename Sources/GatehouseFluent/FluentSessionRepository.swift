@@ -86,6 +86,24 @@ public struct FluentSessionRepository: SessionRepository {
         return Role(rawValue: try row.decode(column: "role", as: String.self))
     }
 
+    public func listLive(userID: UUID, now: Date, logger: Logger) async throws -> [SessionRecord] {
+        let sql = try provider.sqlDatabase(logger: logger)
+        return try await sql.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM gatehouse_sessions
+            WHERE user_id = \(bind: userID) AND revoked_at IS NULL AND expires_at > \(bind: now)
+            ORDER BY last_used_at DESC, created_at DESC, id
+            """).all().map { try SessionRecord(row: $0) }
+    }
+
+    public func revokeLive(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws -> Bool {
+        let sql = try provider.sqlDatabase(logger: logger)
+        return try await !sql.raw("""
+            UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
+            WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL AND expires_at > \(bind: date)
+            RETURNING id
+            """).all().isEmpty
+    }
+
     public func revoke(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws {
         let sql = try provider.sqlDatabase(logger: logger)
         try await sql.raw("""

@@ -55,6 +55,39 @@ public struct FluentUserRepository: UserRepository {
             """).run()
     }
 
+    public func changePassword(
+        id: UUID, from old: String, to new: String, keeping session: UUID, at date: Date, logger: Logger
+    ) async throws -> PasswordChange? {
+        struct NothingChanged: Error {}
+        do {
+            return try await provider.transaction(logger: logger) { sql in
+                // Conditional on the hash the caller verified: of two concurrent changes
+                // one wins and the other changes nothing.
+                guard let version = try await sql.raw("""
+                    UPDATE gatehouse_users
+                    SET password_hash = \(bind: new), token_version = token_version + 1, updated_at = \(bind: date)
+                    WHERE id = \(bind: id) AND password_hash = \(bind: old)
+                    RETURNING token_version
+                    """).first()?.decode(column: "token_version", as: Int.self)
+                else { throw NothingChanged() }
+                guard let generation = try await sql.raw("""
+                    UPDATE gatehouse_sessions
+                    SET generation = generation + 1, rotated_at = \(bind: date), last_used_at = \(bind: date)
+                    WHERE id = \(bind: session) AND user_id = \(bind: id) AND revoked_at IS NULL AND expires_at > \(bind: date)
+                    RETURNING generation
+                    """).first()?.decode(column: "generation", as: Int.self)
+                else { throw NothingChanged() }
+                try await sql.raw("""
+                    UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
+                    WHERE user_id = \(bind: id) AND revoked_at IS NULL AND id <> \(bind: session)
+                    """).run()
+                return PasswordChange(tokenVersion: version, generation: generation)
+            }
+        } catch is NothingChanged {
+            return nil
+        }
+    }
+
     public func replacePasswordHash(id: UUID, from old: String, to new: String, at date: Date, logger: Logger) async throws -> Bool {
         let sql = try provider.sqlDatabase(logger: logger)
         // Conditional, so a password changed between the read and this write stays changed.

@@ -63,6 +63,10 @@ extension AppError {
     static let sessionExpired = AppError.unauthorized("Session expired, please log in again")
     static let invalidCredentials = AppError.unauthorized("Invalid email or password")
     static let emailTaken = AppError(.conflict, "Email already registered")
+    static let sessionNotFound = AppError(.notFound, "Session not found")
+    static let currentPasswordIncorrect = AppError(
+        .badRequest, "currentPassword is incorrect", errors: [FieldError(field: "currentPassword", message: "is incorrect")]
+    )
     static let invalidJSON = AppError(.badRequest, "Invalid JSON body")
     static let notFound = AppError(.notFound, "Not found")
     static let bodyTooLarge = AppError(.contentTooLarge, "Request body too large")

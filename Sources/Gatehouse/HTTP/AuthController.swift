@@ -1,11 +1,13 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
 import Logging
 
-/// The routes of SPEC.md §3.2 as a mountable collection:
+/// The routes of SPEC.md §3.2 and §3.4 as a mountable collection:
 /// `POST auth/register`, `POST auth/login`, `POST auth/refresh`, `POST auth/logout`,
-/// `GET auth/me`, `GET users/me`, relative to wherever they are mounted (`/api/v1`).
+/// `GET auth/me`, `GET users/me`, `GET auth/sessions`, `DELETE auth/sessions/{id}`,
+/// `POST auth/password`, relative to wherever they are mounted (`/api/v1`).
 ///
 /// Request parsing and response shaping only; every decision is `AuthService`'s. Works
 /// with any request context: its own protected routes verify the Bearer token
@@ -58,6 +60,9 @@ public struct AuthController<Context: RequestContext>: Sendable {
             Endpoint(method: .post, path: "auth/logout", handler: logout),
             Endpoint(method: .get, path: "auth/me", handler: me),
             Endpoint(method: .get, path: "users/me", handler: me),
+            Endpoint(method: .get, path: "auth/sessions", handler: listSessions),
+            Endpoint(method: .delete, path: "auth/sessions/:id", handler: deleteSession),
+            Endpoint(method: .post, path: "auth/password", handler: changePassword),
         ]
     }
 
@@ -128,6 +133,38 @@ public struct AuthController<Context: RequestContext>: Sendable {
 
     @Sendable func me(_ request: Request, context: Context) async throws -> Response {
         .json(bytes: try service.verifier.requireBearerClaims(in: request.headers).json, headers: .noStore)
+    }
+
+    @Sendable func listSessions(_ request: Request, context: Context) async throws -> Response {
+        let claims = try service.verifier.requireBearerClaims(in: request.headers)
+        let sessions = try await service.sessions(of: claims, logger: context.logger)
+        let current = claims.sessionID
+        return try .json(SessionsResponse(sessions: sessions.map { SessionResponse($0, current: $0.id == current) }), headers: .noStore)
+    }
+
+    @Sendable func deleteSession(_ request: Request, context: Context) async throws -> Response {
+        let claims = try service.verifier.requireBearerClaims(in: request.headers)
+        // Not a UUID: no such session, the same answer as an unknown one.
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.sessionNotFound }
+        try await service.revokeSession(id, of: claims, logger: context.logger)
+        var headers = HTTPFields.noStore
+        // Revoking this device's own session signs it out, like `logout?scope=local`.
+        if id == claims.sessionID {
+            headers[.setCookie] = cookie.clearing
+        }
+        return Response(status: .noContent, headers: headers)
+    }
+
+    @Sendable func changePassword(_ request: Request, context: Context) async throws -> Response {
+        let claims = try service.verifier.requireBearerClaims(in: request.headers)
+        let fields = try await JSONBody.object(from: request).strings(["currentPassword", "newPassword"])
+        let result = try await service.changePassword(
+            claims, currentPassword: fields["currentPassword"]!, newPassword: fields["newPassword"]!,
+            client: client(request, context), logger: context.logger
+        )
+        var headers = HTTPFields.noStore
+        headers[.setCookie] = cookie.setting(result.refreshToken)
+        return try .json(AccessTokenResponse(accessToken: result.accessToken), headers: headers)
     }
 
     private func authResponse(_ result: AuthResult, status: HTTPResponse.Status) throws -> Response {

@@ -26,6 +26,12 @@ public protocol SessionRepository: Sendable {
         id: UUID, userID: UUID, generation: Int, tokenVersion: Int, now: Date, rotatedAt: Date, expiresAt: Date,
         logger: Logger
     ) async throws -> Role?
+    /// The user's live sessions (neither revoked nor expired at `now`), most recently used
+    /// first.
+    func listLive(userID: UUID, now: Date, logger: Logger) async throws -> [SessionRecord]
+    /// Revokes one live session of a user; whether there was one to revoke (`false` for
+    /// an unknown id, another user's session, or one already revoked or expired).
+    func revokeLive(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws -> Bool
     /// Revokes one session of a user (no-op when already revoked or not theirs).
     func revoke(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws
     /// Revokes every live session of a user, except `exceptID` when given.
