@@ -33,6 +33,7 @@ extension AuthService {
             keys: SigningKeys(configuration: configuration),
             users: FluentUserRepository(provider: provider),
             sessions: FluentSessionRepository(provider: provider),
+            audit: FluentAuditRepository(provider: provider),
             hasher: hasher ?? BcryptPasswordHasher(cost: configuration.bcryptCost),
             limiters: limiters,
             now: now

@@ -60,6 +60,14 @@ public struct FluentDatabaseProvider: Sendable {
         let connection = try await SQLiteConnectionSource(configuration: configuration)
             .makeConnection(logger: quiet(logger), on: databases.eventLoopGroup.any())
             .get()
+        // Another process may write the file too (`gatehouse users …` while the server
+        // runs): wait up to five seconds for its write lock instead of failing at once.
+        do {
+            try await sql(connection).raw("PRAGMA busy_timeout = 5000").run()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
         return FluentDatabaseProvider(databases: databases, id: id, connection: connection)
     }
 
@@ -67,7 +75,9 @@ public struct FluentDatabaseProvider: Sendable {
     /// `DatabaseUnavailable`.
     public func close() async {
         guard let connection, !connection.isClosed else { return }
-        try? await connection.close()
+        // The future-based close: it closes even when the calling task is cancelled (a
+        // connection dropped unclosed traps in SQLiteNIO's debug builds).
+        try? await connection.close().get()
     }
 
     /// One loop per `Databases` and id, whichever provider asks (the auth service's and

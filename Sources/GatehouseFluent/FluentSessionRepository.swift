@@ -16,8 +16,16 @@ public struct FluentSessionRepository: SessionRepository {
 
     static let columns = "id, user_id, generation, rotated_at, created_at, last_used_at, expires_at, revoked_at, user_agent, ip"
 
-    public func create(_ session: SessionRecord, logger: Logger) async throws {
-        let sql = try provider.sqlDatabase(logger: logger)
+    public func create(_ session: SessionRecord, audit: AuditEvent?, logger: Logger) async throws {
+        try await provider.write(logger: logger, audit: audit) { sql in
+            try await Self.insert(session, on: sql)
+            try await sql.raw("""
+                UPDATE gatehouse_users SET last_login_at = \(bind: session.createdAt) WHERE id = \(bind: session.userID)
+                """).run()
+        }
+    }
+
+    static func insert(_ session: SessionRecord, on sql: any SQLDatabase) async throws {
         try await sql.raw("""
             INSERT INTO gatehouse_sessions (\(unsafeRaw: Self.columns))
             VALUES (\(bind: session.id), \(bind: session.userID), \(bind: session.generation), \(bind: session.rotatedAt),
@@ -95,25 +103,32 @@ public struct FluentSessionRepository: SessionRepository {
             """).all().map { try SessionRecord(row: $0) }
     }
 
-    public func revokeLive(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws -> Bool {
-        let sql = try provider.sqlDatabase(logger: logger)
-        return try await !sql.raw("""
-            UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
-            WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL AND expires_at > \(bind: date)
-            RETURNING id
-            """).all().isEmpty
+    public func revokeLive(id: UUID, userID: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> Bool {
+        try await provider.write(logger: logger, audit: audit, recordIf: { $0 }) { sql in
+            try await !sql.raw("""
+                UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
+                WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL AND expires_at > \(bind: date)
+                RETURNING id
+                """).all().isEmpty
+        }
     }
 
-    public func revoke(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws {
-        let sql = try provider.sqlDatabase(logger: logger)
-        try await sql.raw("""
-            UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
-            WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL
-            """).run()
+    public func revoke(id: UUID, userID: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws {
+        try await provider.write(logger: logger, audit: audit) { sql in
+            try await sql.raw("""
+                UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
+                WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL
+                """).run()
+        }
     }
 
-    public func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, logger: Logger) async throws {
-        let sql = try provider.sqlDatabase(logger: logger)
+    public func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws {
+        try await provider.write(logger: logger, audit: audit) { sql in
+            try await Self.revokeAll(userID: userID, except: exceptID, at: date, on: sql)
+        }
+    }
+
+    static func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, on sql: any SQLDatabase) async throws {
         if let exceptID {
             try await sql.raw("""
                 UPDATE gatehouse_sessions SET revoked_at = \(bind: date)

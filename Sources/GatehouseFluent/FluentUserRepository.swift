@@ -20,16 +20,45 @@ public struct FluentUserRepository: UserRepository {
     static let columns = "id, name, email, password_hash, role, token_version, created_at, updated_at"
 
     public func create(_ user: UserRecord, logger: Logger) async throws {
-        let sql = try provider.sqlDatabase(logger: logger)
         do {
-            try await sql.raw("""
-                INSERT INTO gatehouse_users (id, name, email, password_hash, role, token_version, created_at, updated_at)
-                VALUES (\(bind: user.id), \(bind: user.name), \(bind: user.email), \(bind: user.passwordHash),
-                        \(bind: user.role.rawValue), \(bind: user.tokenVersion), \(bind: user.createdAt), \(bind: user.updatedAt))
-                """).run()
+            try await Self.insert(user, lastLoginAt: nil, on: provider.sqlDatabase(logger: logger))
         } catch let error as any DatabaseError where error.isConstraintFailure {
             // The unique index on email is the only constraint an insert of a fresh id can break.
             throw StorageError.duplicateEmail
+        }
+    }
+
+    static func insert(_ user: UserRecord, lastLoginAt: Date?, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO gatehouse_users (id, name, email, password_hash, role, token_version, created_at, updated_at, last_login_at)
+            VALUES (\(bind: user.id), \(bind: user.name), \(bind: user.email), \(bind: user.passwordHash),
+                    \(bind: user.role.rawValue), \(bind: user.tokenVersion), \(bind: user.createdAt), \(bind: user.updatedAt),
+                    \(bind: lastLoginAt))
+            """).run()
+    }
+
+    public func register(_ user: UserRecord, session: SessionRecord, audit: AuditEvent, logger: Logger) async throws {
+        do {
+            try await provider.write(logger: logger, audit: audit) { sql in
+                try await Self.insert(user, lastLoginAt: session.createdAt, on: sql)
+                try await FluentSessionRepository.insert(session, on: sql)
+            }
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            throw StorageError.duplicateEmail
+        }
+    }
+
+    public func logoutEverywhere(id: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> Bool {
+        try await provider.write(logger: logger, audit: audit, recordIf: { $0 }) { sql in
+            // One statement for the version, so concurrent logouts each count.
+            let found = try await !sql.raw("""
+                UPDATE gatehouse_users SET token_version = token_version + 1, updated_at = \(bind: date) WHERE id = \(bind: id)
+                RETURNING id
+                """).all().isEmpty
+            if found {
+                try await FluentSessionRepository.revokeAll(userID: id, except: nil, at: date, on: sql)
+            }
+            return found
         }
     }
 
@@ -47,16 +76,8 @@ public struct FluentUserRepository: UserRepository {
             .flatMap { try UserRecord(row: $0) }
     }
 
-    public func incrementTokenVersion(id: UUID, at date: Date, logger: Logger) async throws {
-        // One statement, so concurrent logouts each count.
-        let sql = try provider.sqlDatabase(logger: logger)
-        try await sql.raw("""
-            UPDATE gatehouse_users SET token_version = token_version + 1, updated_at = \(bind: date) WHERE id = \(bind: id)
-            """).run()
-    }
-
     public func changePassword(
-        id: UUID, from old: String, to new: String, keeping session: UUID, at date: Date, logger: Logger
+        id: UUID, from old: String, to new: String, keeping session: UUID, at date: Date, audit: AuditEvent?, logger: Logger
     ) async throws -> PasswordChange? {
         struct NothingChanged: Error {}
         do {
@@ -81,6 +102,7 @@ public struct FluentUserRepository: UserRepository {
                     UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
                     WHERE user_id = \(bind: id) AND revoked_at IS NULL AND id <> \(bind: session)
                     """).run()
+                if let audit { try await FluentAuditRepository.insert(audit, on: sql) }
                 return PasswordChange(tokenVersion: version, generation: generation)
             }
         } catch is NothingChanged {

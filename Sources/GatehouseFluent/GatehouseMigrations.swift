@@ -7,7 +7,7 @@ import SQLKit
 public enum GatehouseMigrations {
     /// Every migration, oldest first.
     public static var all: [any Migration] {
-        [CreateUsers(), CreateSessions(), IndexSessionsForPruning()]
+        [CreateUsers(), CreateSessions(), IndexSessionsForPruning(), AddAccountsAndAudit()]
     }
 }
 
@@ -82,5 +82,47 @@ struct IndexSessionsForPruning: AsyncMigration {
         guard let sql = database as? any SQLDatabase else { return }
         try await sql.drop(index: "gatehouse_sessions_revoked_at_idx").run()
         try await sql.drop(index: "gatehouse_sessions_expires_at_idx").run()
+    }
+}
+
+/// Accounts and administration (SPEC.md §3.4–§3.5): each user's last sign-in, the audit
+/// log, and the indexes the admin pages read through. Upgrades an existing database in
+/// place: `last_login_at` starts as the newest session's creation.
+struct AddAccountsAndAudit: AsyncMigration {
+    var name: String { "gatehouse.add-accounts-and-audit" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema("gatehouse_users")
+            .field("last_login_at", .datetime)
+            .update()
+        // No foreign key on user_id: the events of a deleted account are what explains it.
+        try await database.schema("gatehouse_audit_events")
+            .id()
+            .field("at", .datetime, .required)
+            .field("event", .string, .required)
+            .field("actor_id", .uuid)
+            .field("user_id", .uuid)
+            .field("session_id", .uuid)
+            .field("ip", .string)
+            .field("user_agent", .string)
+            .field("email", .string)
+            .create()
+        guard let sql = database as? any SQLDatabase else { return }
+        try await sql.raw("""
+            UPDATE gatehouse_users SET last_login_at =
+                (SELECT MAX(s.created_at) FROM gatehouse_sessions s WHERE s.user_id = gatehouse_users.id)
+            """).run()
+        // Keyset pages: users oldest first by (created_at, id), events newest first by (at, id).
+        try await sql.raw("CREATE INDEX IF NOT EXISTS gatehouse_users_created_at_id_idx ON gatehouse_users (created_at, id)").run()
+        try await sql.raw("CREATE INDEX IF NOT EXISTS gatehouse_audit_events_at_id_idx ON gatehouse_audit_events (at, id)").run()
+        try await sql.raw("CREATE INDEX IF NOT EXISTS gatehouse_audit_events_user_id_at_idx ON gatehouse_audit_events (user_id, at, id)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("gatehouse_audit_events").delete()
+        if let sql = database as? any SQLDatabase {
+            try await sql.drop(index: "gatehouse_users_created_at_id_idx").run()
+        }
+        try await database.schema("gatehouse_users").deleteField("last_login_at").update()
     }
 }

@@ -38,6 +38,8 @@ func buildApplication(
     routes.add(.get, "/health")
     routes.add(.get, "/health/ready")
     controller.record(in: &routes, basePath: "/api/v1")
+    let admin = AdminController<GatehouseContext>(service: service, configuration: settings)
+    admin.record(in: &routes, basePath: "/api/v1/admin")
     // CORS outermost, so that the error middleware's responses carry its headers too.
     router.add(middleware: CORSAllowlistMiddleware(origins: configuration.corsOrigins, routes: routes))
     router.add(middleware: GatehouseErrorMiddleware(routes: routes, unavailable: DatabaseFailure.isUnavailable))
@@ -49,6 +51,7 @@ func buildApplication(
         return HealthResponse(status: "ok")
     }
     controller.addRoutes(to: router.group("api/v1"))
+    admin.addRoutes(to: router.group("api/v1"), path: "admin")
 
     var app = Application(
         router: router,
@@ -58,7 +61,10 @@ func buildApplication(
     )
     // Services stop in reverse order: the HTTP server drains, the pruner stops, the
     // repositories' connection closes, and the database goes last.
-    let pruner = SessionPruner(sessions: FluentSessionRepository(provider: serving.provider), logger: logger, now: now)
+    let pruner = SessionPruner(
+        sessions: FluentSessionRepository(provider: serving.provider), audit: FluentAuditRepository(provider: serving.provider),
+        auditRetention: TimeInterval(configuration.auditRetention), logger: logger, now: now
+    )
     app.addServices(databases, serving, pruner)
     return app
 }

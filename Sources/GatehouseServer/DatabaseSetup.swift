@@ -116,7 +116,9 @@ enum DatabaseSetup {
     /// Instances of a fleet may start together; if two migrate at once on PostgreSQL one
     /// of them fails on the other's table, so a failed attempt is retried (and then finds
     /// the work done).
-    static func migrate(_ databases: Databases, location: DatabaseLocation, logger: Logger) async throws {
+    static func migrate(
+        _ databases: Databases, location: DatabaseLocation, logger: Logger, migrations list: [any Migration] = GatehouseMigrations.all
+    ) async throws {
         let logger = FluentDatabaseProvider.quiet(logger)
         let eventLoop = databases.eventLoopGroup.any()
         let sql = databases.database(logger: logger, on: eventLoop) as? any SQLDatabase
@@ -133,7 +135,7 @@ enum DatabaseSetup {
             break
         }
         let migrations = Migrations()
-        migrations.add(GatehouseMigrations.all)
+        migrations.add(list)
         try await retrying {
             let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
             try await migrator.setupIfNeeded().get()

@@ -40,7 +40,9 @@ struct EnvironmentLoader {
     func load(requireSecrets: Bool = true) throws(ConfigurationErrors) -> ServerConfiguration {
         let library = GatehouseConfiguration.load(from: variables, requireSecrets: requireSecrets)
         var errors = library.errors
-            + variables.unreadable(["HOST", "PORT", "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_TIMEOUT", "LOG_LEVEL", "CORS_ORIGINS"])
+            + variables.unreadable([
+                "HOST", "PORT", "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_TIMEOUT", "LOG_LEVEL", "CORS_ORIGINS", "AUDIT_RETENTION",
+            ])
         func check<T>(_ body: () throws(ConfigurationError) -> T) -> T? {
             do { return try body() } catch {
                 errors.append(error)
@@ -58,15 +60,18 @@ struct EnvironmentLoader {
         let databaseTimeout = check { () throws(ConfigurationError) in try databaseTimeoutSeconds() }
         let logLevel = check { () throws(ConfigurationError) in try level() }
         let corsOrigins = check { () throws(ConfigurationError) in try origins() }
+        let auditRetention = check { () throws(ConfigurationError) in
+            try variables.duration("AUDIT_RETENTION", default: ServerConfiguration.defaultAuditRetention, allowZero: false)
+        }
         guard errors.isEmpty, let gatehouse = library.configuration, let port, let database, let logLevel, let corsOrigins,
-              let poolSize, let databaseTimeout
+              let poolSize, let databaseTimeout, let auditRetention
         else {
             throw ConfigurationErrors(errors: errors)
         }
         return ServerConfiguration(
             gatehouse: gatehouse, host: host, port: port, database: database, databasePoolSize: poolSize,
             databaseTimeout: databaseTimeout, logLevel: logLevel,
-            corsOrigins: corsOrigins, generatedSecrets: library.generatedSecrets
+            corsOrigins: corsOrigins, auditRetention: auditRetention, generatedSecrets: library.generatedSecrets
         )
     }
 

@@ -22,14 +22,18 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var logLevel: Logger.Level
     /// Origins allowed cross-origin access with credentials (`CORS_ORIGINS`); empty: none.
     public var corsOrigins: [String]
+    /// Seconds audit events are kept (`AUDIT_RETENTION`, 90 days).
+    public var auditRetention: Int
     /// Whether the secrets were generated for this process (development without secrets).
     public var generatedSecrets: Bool
 
     init(
         gatehouse: GatehouseConfiguration, host: String = "127.0.0.1", port: Int = 8080,
         database: DatabaseLocation = .sqliteMemory, databasePoolSize: Int = ServerConfiguration.defaultPoolSize,
-        databaseTimeout: Int = 5, logLevel: Logger.Level = .info, corsOrigins: [String] = [], generatedSecrets: Bool = false
+        databaseTimeout: Int = 5, logLevel: Logger.Level = .info, corsOrigins: [String] = [],
+        auditRetention: Int = ServerConfiguration.defaultAuditRetention, generatedSecrets: Bool = false
     ) {
+        self.auditRetention = auditRetention
         self.gatehouse = gatehouse
         self.host = host
         self.port = port
@@ -41,6 +45,9 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
         self.generatedSecrets = generatedSecrets
     }
 
+    /// Ninety days.
+    public static let defaultAuditRetention = 90 * 86_400
+
     /// Four connections per core: enough to keep the cores busy while some queries wait
     /// on disk or locks, small enough that a dozen instances fit PostgreSQL's default
     /// `max_connections` of 100.
@@ -48,7 +55,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     public var description: String {
         "ServerConfiguration(host: \(host), port: \(port), database: \(database.redacted), "
-            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, logLevel: \(logLevel), corsOrigins: \(corsOrigins), \(gatehouse))"
+            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, logLevel: \(logLevel), corsOrigins: \(corsOrigins), \(gatehouse))"
     }
 }
 

@@ -33,7 +33,7 @@ import Testing
         let longRevoked = session(user: user.id, expires: now.addingTimeInterval(86_400), revoked: now.addingTimeInterval(-2 * 86_400))
         let justRevoked = session(user: user.id, expires: now.addingTimeInterval(86_400), revoked: now.addingTimeInterval(-3_600))
         for record in [active, longExpired, justExpired, longRevoked, justRevoked] {
-            try await sessions.create(record, logger: logger)
+            try await sessions.create(record, audit: nil, logger: logger)
         }
 
         await SessionPruner(sessions: sessions, logger: logger, now: { now }).pruneOnce()
@@ -60,10 +60,10 @@ import Testing
         let sessions = FluentSessionRepository(provider: FluentDatabaseProvider(databases: databases))
         let expired = SessionPruner.batchSize * 2 + 300
         for _ in 0..<expired {
-            try await sessions.create(session(user: user.id, expires: now.addingTimeInterval(-2 * 86_400)), logger: logger)
+            try await sessions.create(session(user: user.id, expires: now.addingTimeInterval(-2 * 86_400)), audit: nil, logger: logger)
         }
         let active = session(user: user.id, expires: now.addingTimeInterval(86_400))
-        try await sessions.create(active, logger: logger)
+        try await sessions.create(active, audit: nil, logger: logger)
         // One batch deletes at most the limit.
         #expect(try await sessions.deleteInactive(before: now.addingTimeInterval(-86_400), limit: 10, logger: logger) == 10)
 

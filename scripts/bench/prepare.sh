@@ -2,7 +2,7 @@
 # name for messages: `source scripts/bench/prepare.sh bench`. Leaves
 #   wrk installed (from Debian's packages if missing);
 #   BIN     the deployable release binary (Swift runtime linked in, built in its own
-#           .build-static so switching does not rebuild the usual .build);
+#           .build-static so switching does not rebuild the usual .build), or BENCH_BIN;
 #   WORK    a work directory, removed on exit together with the server in SERVER_PID;
 #   PORT, URL  a free port on 127.0.0.1;
 #   the server's environment: SQLite in WORK, random secrets, rate limits off, one
@@ -18,9 +18,15 @@ if ! command -v wrk >/dev/null; then
 fi
 
 BUILD=(swift build -c release --static-swift-stdlib --scratch-path .build-static)
-echo "$NAME: building the release binary" >&2
-"${BUILD[@]}" --product gatehouse >/dev/null
-BIN="$("${BUILD[@]}" --show-bin-path)/gatehouse"
+if [[ -n "${BENCH_BIN:-}" ]]; then
+    # A binary built before (say, copied aside so that editing the sources during a long
+    # run cannot change what is measured).
+    BIN="$BENCH_BIN"
+else
+    echo "$NAME: building the release binary" >&2
+    "${BUILD[@]}" --product gatehouse >/dev/null
+    BIN="$("${BUILD[@]}" --show-bin-path)/gatehouse"
+fi
 
 WORK="$(mktemp -d "/tmp/gatehouse-$NAME.XXXXXX")"
 SERVER_PID=""

@@ -10,8 +10,9 @@ extension AuthService {
     /// Revokes one of the caller's live sessions. 404 `Session not found` for an unknown
     /// id, another user's session and one already revoked alike, so the answer tells
     /// nothing about sessions that are not the caller's.
-    public func revokeSession(_ id: UUID, of claims: AccessClaims, logger: Logger) async throws {
-        guard try await sessions.revokeLive(id: id, userID: claims.userID, at: now(), logger: logger) else {
+    public func revokeSession(_ id: UUID, of claims: AccessClaims, client: ClientInfo? = nil, logger: Logger) async throws {
+        let audit = event(.sessionRevoked, actor: claims.userID, user: claims.userID, session: id, client: client)
+        guard try await sessions.revokeLive(id: id, userID: claims.userID, at: now(), audit: audit, logger: logger) else {
             throw AppError.sessionNotFound
         }
         logger.debug("Session revoked", metadata: ["auth.user.id": "\(claims.sub)", "auth.revoked.session.id": "\(id)"])
@@ -52,7 +53,8 @@ extension AuthService {
         let second = currentSecond()
         let date = Date(timeIntervalSince1970: TimeInterval(second))
         guard let change = try await users.changePassword(
-            id: user.id, from: user.passwordHash, to: newHash, keeping: claims.sessionID, at: date, logger: logger
+            id: user.id, from: user.passwordHash, to: newHash, keeping: claims.sessionID, at: date,
+            audit: event(.passwordChanged, actor: user.id, user: user.id, session: claims.sessionID, client: client), logger: logger
         ) else {
             // The stored hash changed since it was read (another change won), or this
             // session ended meanwhile: nothing was written.

@@ -92,7 +92,10 @@ extension AuthService {
             }
 
             // An older token, or the predecessor after the window: someone else holds a copy.
-            try await sessions.revoke(id: session.id, userID: session.userID, at: now, logger: logger)
+            try await sessions.revoke(
+                id: session.id, userID: session.userID, at: now,
+                audit: event(.refreshReuseDetected, user: session.userID, session: session.id, client: client), logger: logger
+            )
             logger.warning("Refresh token reuse detected; session revoked")
             throw AppError.sessionExpired
         }

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Crypto
 import Foundation
 import Logging
@@ -9,6 +10,13 @@ public struct AuthService: Sendable {
     let configuration: GatehouseConfiguration
     let users: any UserRepository
     let sessions: any SessionRepository
+    /// The audit log; `nil`: events that record no change (failed and throttled logins)
+    /// are not kept, and `auditEvents` answers nothing.
+    let audit: (any AuditRepository)?
+    /// At most one `login.throttled` event per account and minute.
+    let throttleEvents = ThrottleEventGate()
+    /// Signs the admin pages' cursors.
+    let cursors: CursorCodec
     let hasher: any PasswordHasher
     let issuer: TokenIssuer
     /// The verifier the HTTP layer uses for Bearer tokens.
@@ -31,6 +39,7 @@ public struct AuthService: Sendable {
         keys: SigningKeys,
         users: any UserRepository,
         sessions: any SessionRepository,
+        audit: (any AuditRepository)? = nil,
         hasher: any PasswordHasher,
         limiters: RateLimiters? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
@@ -42,6 +51,8 @@ public struct AuthService: Sendable {
         self.configuration = configuration
         self.users = users
         self.sessions = sessions
+        self.audit = audit
+        self.cursors = CursorCodec(secret: configuration.accessSecret)
         self.hasher = hasher
         self.census = PasswordHashCensus(dummyFor: { hasher.dummyHash(like: $0) })
         self.issuer = TokenIssuer(keys: keys, configuration: configuration)
@@ -64,11 +75,7 @@ public struct AuthService: Sendable {
     }
 
     private func insert(_ registration: Registration, role: Role, passwordHash: String, logger: Logger) async throws -> UserRecord {
-        let date = Date(timeIntervalSince1970: TimeInterval(currentSecond()))
-        let user = UserRecord(
-            id: UUID(), name: registration.name, email: registration.email, passwordHash: passwordHash,
-            role: role, tokenVersion: 0, createdAt: date, updatedAt: date
-        )
+        let user = newUser(registration, role: role, passwordHash: passwordHash)
         do {
             try await users.create(user, logger: logger)
         } catch StorageError.duplicateEmail {
@@ -77,6 +84,14 @@ public struct AuthService: Sendable {
         census.added(passwordHash)
         logger.debug("User registered", metadata: ["auth.user.id": "\(user.id)", "auth.user.role": "\(role.rawValue)"])
         return user
+    }
+
+    private func newUser(_ registration: Registration, role: Role, passwordHash: String) -> UserRecord {
+        let date = Date(timeIntervalSince1970: TimeInterval(currentSecond()))
+        return UserRecord(
+            id: UUID(), name: registration.name, email: registration.email, passwordHash: passwordHash,
+            role: role, tokenVersion: 0, createdAt: date, updatedAt: date
+        )
     }
 
     /// Registers a user (role `user`) and opens their first session.
@@ -88,8 +103,21 @@ public struct AuthService: Sendable {
             try await enforce(limiters.register, key: client.rateLimitKey, action: "register", logger: logger)
             return try await hasher.hash(registration.password)
         }
-        let user = try await insert(registration, role: .user, passwordHash: passwordHash, logger: logger)
-        return try await openSession(for: user, client: client, logger: logger)
+        // The user, their first session and the event in one transaction: a registration
+        // is whole or absent.
+        let user = newUser(registration, role: .user, passwordHash: passwordHash)
+        let session = newSession(for: user, client: client)
+        do {
+            try await users.register(
+                user, session: session,
+                audit: event(.userRegistered, actor: user.id, user: user.id, session: session.id, client: client), logger: logger
+            )
+        } catch StorageError.duplicateEmail {
+            throw AppError.emailTaken
+        }
+        census.added(passwordHash)
+        logger.debug("User registered", metadata: ["auth.user.id": "\(user.id)", "auth.session.id": "\(session.id)"])
+        return tokens(for: user, session: session)
     }
 
     /// Logs in. An unknown email still costs one bcrypt comparison (against the dummy
@@ -112,8 +140,15 @@ public struct AuthService: Sendable {
         let storable = EmailAddress.normalize(email)
         let accountKey = storable ?? "unstorable:" + Hex.encode(SHA256.hash(data: Array(email.utf8)))
         let (user, matches, rehashed) = try await hashQueue.run(client: client.rateLimitKey) {
-            try await enforce(limiters.login, key: client.rateLimitKey, action: "login", logger: logger)
-            try await enforce(limiters.loginFailuresPerAccount, key: accountKey, action: "login_account", logger: logger)
+            do {
+                try await enforce(limiters.login, key: client.rateLimitKey, action: "login", logger: logger)
+                try await enforce(limiters.loginFailuresPerAccount, key: accountKey, action: "login_account", logger: logger)
+            } catch let error as AppError where error.status == .tooManyRequests {
+                if throttleEvents.shouldRecord(accountKey, at: now()) {
+                    await record(event(.loginThrottled, client: client, email: storable), logger: logger)
+                }
+                throw error
+            }
             let user = if let storable { try await users.find(email: storable, logger: logger) } else { UserRecord?.none }
             // An unknown email is compared against a dummy of the cost most stored hashes
             // have (after a cost change, the old cost until most accounts have logged in
@@ -136,6 +171,7 @@ public struct AuthService: Sendable {
         }
         guard let user, matches else {
             logger.info("Login failed")
+            await record(event(.loginFailed, user: user?.id, client: client, email: storable), logger: logger)
             throw AppError.invalidCredentials
         }
         if let rehashed {
@@ -143,7 +179,12 @@ public struct AuthService: Sendable {
         }
         try await limiters.loginFailuresPerAccount?.reset(accountKey)
         logger.debug("Login succeeded", metadata: ["auth.user.id": "\(user.id)"])
-        return try await openSession(for: user, client: client, logger: logger)
+        let session = newSession(for: user, client: client)
+        try await sessions.create(
+            session, audit: event(.loginSucceeded, actor: user.id, user: user.id, session: session.id, client: client), logger: logger
+        )
+        logger.debug("Session opened", metadata: ["auth.user.id": "\(user.id)", "auth.session.id": "\(session.id)"])
+        return tokens(for: user, session: session)
     }
 
     /// Stores a rehashed password, outside the hashing slot (it is database work), and
@@ -170,16 +211,18 @@ public struct AuthService: Sendable {
         }
     }
 
-    private func openSession(for user: UserRecord, client: ClientInfo, logger: Logger) async throws -> AuthResult {
-        let second = currentSecond()
-        let issued = Date(timeIntervalSince1970: TimeInterval(second))
-        let session = SessionRecord(
+    private func newSession(for user: UserRecord, client: ClientInfo) -> SessionRecord {
+        let issued = Date(timeIntervalSince1970: TimeInterval(currentSecond()))
+        return SessionRecord(
             id: UUID(), userID: user.id, generation: 0, rotatedAt: issued, createdAt: issued, lastUsedAt: issued,
             expiresAt: issued.addingTimeInterval(TimeInterval(configuration.refreshTokenTTL)), revokedAt: nil,
             userAgent: client.userAgent, ip: client.ip
         )
-        try await sessions.create(session, logger: logger)
-        logger.debug("Session opened", metadata: ["auth.user.id": "\(user.id)", "auth.session.id": "\(session.id)"])
+    }
+
+    /// The tokens of a session just opened.
+    private func tokens(for user: UserRecord, session: SessionRecord) -> AuthResult {
+        let second = Int(session.createdAt.timeIntervalSince1970)
         let access = issuer.accessToken(
             userID: user.id, role: user.role, version: user.tokenVersion, sessionID: session.id, issuedAt: second
         )
@@ -189,18 +232,40 @@ public struct AuthService: Sendable {
         return AuthResult(accessToken: access, refreshToken: refresh, user: user)
     }
 
+    /// An audit event now. `client` gives the address and user agent.
+    func event(
+        _ kind: AuditEvent.Kind, actor: UUID? = nil, user: UUID? = nil, session: UUID? = nil, client: ClientInfo? = nil,
+        email: String? = nil
+    ) -> AuditEvent {
+        AuditEvent(
+            at: now(), kind: kind, actorID: actor, userID: user, sessionID: session, ip: client?.ip,
+            userAgent: client?.userAgent, email: email
+        )
+    }
+
+    /// Records an event that goes with no change. A failure is logged, never the
+    /// client's problem: the answer it gets does not depend on the log.
+    func record(_ event: AuditEvent, logger: Logger) async {
+        guard let audit else { return }
+        do {
+            try await audit.record(event, logger: logger)
+        } catch {
+            logger.warning("Audit event not recorded", metadata: ["auth.audit.event": "\(event.kind.rawValue)", "error.type": "\(type(of: error))"])
+        }
+    }
+
     /// Logs out: every session and `tokenVersion` (`all`), this session (`local`), or every
     /// other session (`others`).
-    public func logout(_ claims: AccessClaims, scope: LogoutScope, logger: Logger) async throws {
+    public func logout(_ claims: AccessClaims, scope: LogoutScope, client: ClientInfo? = nil, logger: Logger) async throws {
         let date = now()
+        let audit = event(.logout, actor: claims.userID, user: claims.userID, session: claims.sessionID, client: client)
         switch scope {
         case .all:
-            try await users.incrementTokenVersion(id: claims.userID, at: date, logger: logger)
-            try await sessions.revokeAll(userID: claims.userID, except: nil, at: date, logger: logger)
+            _ = try await users.logoutEverywhere(id: claims.userID, at: date, audit: audit, logger: logger)
         case .local:
-            try await sessions.revoke(id: claims.sessionID, userID: claims.userID, at: date, logger: logger)
+            try await sessions.revoke(id: claims.sessionID, userID: claims.userID, at: date, audit: audit, logger: logger)
         case .others:
-            try await sessions.revokeAll(userID: claims.userID, except: claims.sessionID, at: date, logger: logger)
+            try await sessions.revokeAll(userID: claims.userID, except: claims.sessionID, at: date, audit: audit, logger: logger)
         }
         logger.debug(
             "Logged out",

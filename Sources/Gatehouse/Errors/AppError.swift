@@ -64,6 +64,9 @@ extension AppError {
     static let invalidCredentials = AppError.unauthorized("Invalid email or password")
     static let emailTaken = AppError(.conflict, "Email already registered")
     static let sessionNotFound = AppError(.notFound, "Session not found")
+    static let userNotFound = AppError(.notFound, "User not found")
+    static let lastAdmin = AppError(.conflict, "Cannot remove the last admin")
+    static let invalidCursor = AppError(.badRequest, "Invalid cursor", errors: [FieldError(field: "cursor", message: "was not issued by this server")])
     static let currentPasswordIncorrect = AppError(
         .badRequest, "currentPassword is incorrect", errors: [FieldError(field: "currentPassword", message: "is incorrect")]
     )

@@ -23,8 +23,7 @@ import Logging
 public struct AuthController<Context: RequestContext>: Sendable {
     let service: AuthService
     let cookie: RefreshCookie
-    let addresses: ClientAddressResolver
-    let peerAddress: PeerAddress<Context>
+    let clients: ClientInfoResolver<Context>
 
     /// Creates the controller for a context that knows its socket peer.
     /// `refreshCookiePath` must be the full path of the refresh route as mounted.
@@ -40,8 +39,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
     ) {
         self.service = service
         self.cookie = RefreshCookie(path: refreshCookiePath, maxAge: configuration.refreshTokenTTL, secure: configuration.secureCookies)
-        self.addresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
-        self.peerAddress = peerAddress
+        self.clients = ClientInfoResolver(configuration: configuration, peerAddress: peerAddress)
     }
 
     typealias Handler = @Sendable (Request, Context) async throws -> Response
@@ -122,7 +120,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
         case "others": scope = .others
         default: throw AppError(.badRequest, "scope must be local or others", errors: [FieldError(field: "scope", message: "must be local or others")])
         }
-        try await service.logout(claims, scope: scope, logger: context.logger)
+        try await service.logout(claims, scope: scope, client: client(request, context), logger: context.logger)
         var headers = HTTPFields.noStore
         // `others` keeps this device signed in, so its cookie stays.
         if scope != .others {
@@ -146,7 +144,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
         let claims = try service.verifier.requireBearerClaims(in: request.headers)
         // Not a UUID: no such session, the same answer as an unknown one.
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.sessionNotFound }
-        try await service.revokeSession(id, of: claims, logger: context.logger)
+        try await service.revokeSession(id, of: claims, client: client(request, context), logger: context.logger)
         var headers = HTTPFields.noStore
         // Revoking this device's own session signs it out, like `logout?scope=local`.
         if id == claims.sessionID {
@@ -174,8 +172,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
     }
 
     private func client(_ request: Request, _ context: Context) -> ClientInfo {
-        let resolved = addresses.client(headers: request.headers, peer: peerAddress.address(request, context))
-        return ClientInfo(userAgent: request.headers[.userAgent], ip: resolved.ip, rateLimitKey: resolved.rateLimitKey)
+        clients.client(request, context)
     }
 }
 

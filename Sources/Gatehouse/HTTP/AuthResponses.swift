@@ -87,3 +87,113 @@ public struct ErrorResponse: Codable, Sendable, Equatable {
         self.errors = errors.isEmpty ? nil : errors
     }
 }
+
+/// A user as an admin sees it (never the hash, never the token version).
+public struct AdminUserResponse: Encodable, Sendable, Equatable {
+    public let id: String
+    public let name: String
+    public let email: String
+    public let role: Role
+    public let createdAt: String
+    public let updatedAt: String
+    public let lastLoginAt: String?
+    public let activeSessions: Int
+
+    /// The public view of `summary`.
+    public init(_ summary: UserSummary) {
+        self.id = summary.user.id.uuidString.lowercased()
+        self.name = summary.user.name
+        self.email = summary.user.email
+        self.role = summary.user.role
+        self.createdAt = RFC3339.string(summary.user.createdAt)
+        self.updatedAt = RFC3339.string(summary.user.updatedAt)
+        self.lastLoginAt = summary.lastLoginAt.map(RFC3339.string)
+        self.activeSessions = summary.activeSessions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, email, role, createdAt, updatedAt, lastLoginAt, activeSessions
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(email, forKey: .email)
+        try container.encode(role, forKey: .role)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(lastLoginAt, forKey: .lastLoginAt)
+        try container.encode(activeSessions, forKey: .activeSessions)
+    }
+}
+
+/// `{"users":[…],"nextCursor":…}`.
+public struct AdminUsersResponse: Encodable, Sendable {
+    public let users: [AdminUserResponse]
+    public let nextCursor: String?
+
+    enum CodingKeys: String, CodingKey { case users, nextCursor }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(users, forKey: .users)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+/// One audit event in `GET admin/audit`.
+public struct AuditEventResponse: Encodable, Sendable, Equatable {
+    public let id: String
+    public let at: String
+    public let event: String
+    public let actorId: String?
+    public let userId: String?
+    public let sessionId: String?
+    public let ip: String?
+    public let userAgent: String?
+    public let email: String?
+
+    init(_ event: AuditEvent) {
+        self.id = event.id.uuidString.lowercased()
+        self.at = RFC3339.string(event.at)
+        self.event = event.kind.rawValue
+        self.actorId = event.actorID?.uuidString.lowercased()
+        self.userId = event.userID?.uuidString.lowercased()
+        self.sessionId = event.sessionID?.uuidString.lowercased()
+        self.ip = event.ip
+        self.userAgent = event.userAgent
+        self.email = event.email
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, at, event, actorId, userId, sessionId, ip, userAgent, email
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(at, forKey: .at)
+        try container.encode(event, forKey: .event)
+        try container.encode(actorId, forKey: .actorId)
+        try container.encode(userId, forKey: .userId)
+        try container.encode(sessionId, forKey: .sessionId)
+        try container.encode(ip, forKey: .ip)
+        try container.encode(userAgent, forKey: .userAgent)
+        try container.encode(email, forKey: .email)
+    }
+}
+
+/// `{"events":[…],"nextCursor":…}`.
+public struct AuditEventsResponse: Encodable, Sendable {
+    public let events: [AuditEventResponse]
+    public let nextCursor: String?
+
+    enum CodingKeys: String, CodingKey { case events, nextCursor }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(events, forKey: .events)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}

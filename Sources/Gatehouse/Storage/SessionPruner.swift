@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 
 /// Deletes sessions that can never be used again, so the session table does not grow
-/// with every login forever.
+/// with every login forever, and audit events older than their retention.
 ///
 /// A session is removed once it has been expired or revoked for longer than
 /// `retention` (a day by default, long enough to correlate with logs and incident
@@ -11,22 +11,29 @@ import ServiceLifecycle
 /// session. Runs every `interval` until graceful shutdown.
 public struct SessionPruner: Service {
     let sessions: any SessionRepository
+    let audit: (any AuditRepository)?
     let interval: Duration
     let retention: TimeInterval
+    let auditRetention: TimeInterval
     let logger: Logger
     let now: @Sendable () -> Date
 
-    /// Creates the pruner.
+    /// Creates the pruner. With `audit`, events older than `auditRetention` (90 days by
+    /// default, `AUDIT_RETENTION`) go too.
     public init(
         sessions: any SessionRepository,
+        audit: (any AuditRepository)? = nil,
         interval: Duration = .seconds(3_600),
         retention: TimeInterval = 86_400,
+        auditRetention: TimeInterval = 90 * 86_400,
         logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.sessions = sessions
+        self.audit = audit
         self.interval = interval
         self.retention = retention
+        self.auditRetention = auditRetention
         self.logger = logger
         self.now = now
     }
@@ -55,14 +62,30 @@ public struct SessionPruner: Service {
     /// One pass, in batches with a pause between them. A failure is logged and retried on
     /// the next pass: pruning is housekeeping and must never take the server down.
     public func pruneOnce() async {
-        let cutoff = now().addingTimeInterval(-retention)
+        let sessions = self.sessions
+        let total = await prune("sessions", olderThan: now().addingTimeInterval(-retention)) { cutoff, limit, logger in
+            try await sessions.deleteInactive(before: cutoff, limit: limit, logger: logger)
+        }
+        logger.debug("Pruned inactive sessions", metadata: ["auth.sessions.deleted": "\(total)"])
+        if let audit {
+            let events = await prune("audit events", olderThan: now().addingTimeInterval(-auditRetention)) { cutoff, limit, logger in
+                try await audit.deleteOlder(than: cutoff, limit: limit, logger: logger)
+            }
+            logger.debug("Pruned audit events", metadata: ["auth.audit.deleted": "\(events)"])
+        }
+    }
+
+    /// Deletes in batches, sized by time, with a pause between them; how many it deleted.
+    private func prune(
+        _ what: String, olderThan cutoff: Date, _ delete: (Date, Int, Logger) async throws -> Int
+    ) async -> Int {
         var total = 0
         var limit = Self.batchSize
         let clock = ContinuousClock()
         do {
             while !Task.isShuttingDownGracefully {
                 let started = clock.now
-                let deleted = try await sessions.deleteInactive(before: cutoff, limit: limit, logger: logger)
+                let deleted = try await delete(cutoff, limit, logger)
                 let took = clock.now - started
                 total += deleted
                 guard deleted == limit else { break }
@@ -73,11 +96,11 @@ public struct SessionPruner: Service {
                 }
                 try await Task.sleep(for: .milliseconds(5))
             }
-            logger.debug("Pruned inactive sessions", metadata: ["auth.sessions.deleted": "\(total)"])
         } catch is CancellationError {
             // Shutting down between batches: the next start goes on where this one stopped.
         } catch {
-            logger.warning("Session pruning failed", metadata: ["error.type": "\(type(of: error))", "auth.sessions.deleted": "\(total)"])
+            logger.warning("Pruning \(what) failed", metadata: ["error.type": "\(type(of: error))", "auth.pruned": "\(total)"])
         }
+        return total
     }
 }

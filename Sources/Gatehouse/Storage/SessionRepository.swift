@@ -4,8 +4,9 @@ import Logging
 /// Stores sessions. Rotation is a conditional update so two concurrent refreshes of one
 /// token can never both advance a session.
 public protocol SessionRepository: Sendable {
-    /// Inserts a session.
-    func create(_ session: SessionRecord, logger: Logger) async throws
+    /// Inserts a session (a sign-in: the user's `lastLoginAt` becomes its creation), and
+    /// `audit` with it in one transaction.
+    func create(_ session: SessionRecord, audit: AuditEvent?, logger: Logger) async throws
     /// Finds a session by id.
     func find(id: UUID, logger: Logger) async throws -> SessionRecord?
     /// Finds a session and its user (`nil` when the user is gone), in one round trip
@@ -31,11 +32,14 @@ public protocol SessionRepository: Sendable {
     func listLive(userID: UUID, now: Date, logger: Logger) async throws -> [SessionRecord]
     /// Revokes one live session of a user; whether there was one to revoke (`false` for
     /// an unknown id, another user's session, or one already revoked or expired).
-    func revokeLive(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws -> Bool
-    /// Revokes one session of a user (no-op when already revoked or not theirs).
-    func revoke(id: UUID, userID: UUID, at date: Date, logger: Logger) async throws
-    /// Revokes every live session of a user, except `exceptID` when given.
-    func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, logger: Logger) async throws
+    /// `audit` is recorded with it, in one transaction, when it revoked one.
+    func revokeLive(id: UUID, userID: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> Bool
+    /// Revokes one session of a user (no-op when already revoked or not theirs), and
+    /// records `audit` with it in one transaction.
+    func revoke(id: UUID, userID: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws
+    /// Revokes every live session of a user, except `exceptID` when given, and records
+    /// `audit` with it in one transaction.
+    func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws
     /// Deletes at most `limit` sessions that expired or were revoked before `cutoff`;
     /// returns how many it deleted (fewer than `limit`: none are left).
     func deleteInactive(before cutoff: Date, limit: Int, logger: Logger) async throws -> Int

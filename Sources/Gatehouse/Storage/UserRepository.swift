@@ -10,8 +10,14 @@ public protocol UserRepository: Sendable {
     func find(id: UUID, logger: Logger) async throws -> UserRecord?
     /// Finds a user by (already normalised) email.
     func find(email: String, logger: Logger) async throws -> UserRecord?
-    /// Increments `tokenVersion`, invalidating every outstanding refresh token.
-    func incrementTokenVersion(id: UUID, at date: Date, logger: Logger) async throws
+    /// A registration, as one transaction: the user (signed in at creation), their first
+    /// session and `audit`. Throws `StorageError.duplicateEmail` when the email is taken,
+    /// and then nothing is stored.
+    func register(_ user: UserRecord, session: SessionRecord, audit: AuditEvent, logger: Logger) async throws
+    /// Signs a user out everywhere, as one transaction: increments `tokenVersion`
+    /// (invalidating every outstanding refresh token), revokes every live session and
+    /// records `audit`. Whether the user exists (nothing is recorded when not).
+    func logoutEverywhere(id: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> Bool
     /// Replaces the password hash if, and only if, it is still `old` (a concurrent
     /// password change wins over a rehash); whether it was replaced.
     func replacePasswordHash(id: UUID, from old: String, to new: String, at date: Date, logger: Logger) async throws -> Bool
@@ -21,8 +27,20 @@ public protocol UserRepository: Sendable {
     /// Returns the new token version and the kept session's new generation; `nil` when the
     /// hash was no longer `old` or the session not live (then nothing changed).
     func changePassword(
-        id: UUID, from old: String, to new: String, keeping session: UUID, at date: Date, logger: Logger
+        id: UUID, from old: String, to new: String, keeping session: UUID, at date: Date, audit: AuditEvent?, logger: Logger
     ) async throws -> PasswordChange?
+    /// A page of users for administration, in a stable order (oldest first by creation,
+    /// then id), after `cursor` when given, with emails starting with `emailPrefix` when
+    /// given; each with its last sign-in and its live sessions at `now`.
+    func page(emailPrefix: String?, after cursor: UserCursor?, limit: Int, now: Date, logger: Logger) async throws -> [UserSummary]
+    /// One user for administration.
+    func summary(id: UUID, now: Date, logger: Logger) async throws -> UserSummary?
+    /// Changes a user's role, as one transaction with `audit`, refusing to demote the last
+    /// admin even when two admins demote each other at the same moment.
+    func setRole(id: UUID, to role: Role, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> AdminChange
+    /// Deletes a user and their sessions, as one transaction with `audit`, refusing to
+    /// delete the last admin.
+    func delete(id: UUID, audit: AuditEvent?, logger: Logger) async throws -> AdminChange
     /// How many stored password hashes begin with each 7-character prefix (bcrypt's
     /// `$2b$12$`, which holds the cost): the login path makes an unknown email cost what
     /// the most common stored hash costs.
@@ -39,6 +57,38 @@ public struct PasswordChange: Sendable, Equatable {
         self.tokenVersion = tokenVersion
         self.generation = generation
     }
+}
+
+/// A user as administration sees it.
+public struct UserSummary: Sendable, Equatable {
+    public let user: UserRecord
+    public let lastLoginAt: Date?
+    public let activeSessions: Int
+
+    public init(user: UserRecord, lastLoginAt: Date?, activeSessions: Int) {
+        self.user = user
+        self.lastLoginAt = lastLoginAt
+        self.activeSessions = activeSessions
+    }
+}
+
+/// Where a page of users starts: after the user of this creation time and id.
+public struct UserCursor: Sendable, Equatable {
+    public let createdAt: Date
+    public let id: UUID
+
+    public init(createdAt: Date, id: UUID) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+}
+
+/// The outcome of an administrative change.
+public enum AdminChange: Sendable, Equatable {
+    case done
+    case notFound
+    /// Refused: it would leave no admin.
+    case lastAdmin
 }
 
 /// Errors a repository reports that the service turns into client answers.
