@@ -29,7 +29,7 @@ public struct FluentAuditRepository: AuditRepository {
         try await Self.insert(event, on: provider.sqlDatabase(logger: logger))
     }
 
-    public func page(user: UUID?, after cursor: AuditCursor?, limit: Int, logger: Logger) async throws -> [AuditEvent] {
+    public func page(user: UUID?, after cursor: PagePosition?, limit: Int, logger: Logger) async throws -> [AuditEvent] {
         let sql = try provider.sqlDatabase(logger: logger)
         var query: SQLQueryString = "SELECT \(unsafeRaw: Self.columns) FROM gatehouse_audit_events WHERE 1 = 1"
         if let user {

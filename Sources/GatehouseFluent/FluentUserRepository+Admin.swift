@@ -17,7 +17,7 @@ extension FluentUserRepository {
         """
     }
 
-    public func page(emailPrefix: String?, after cursor: UserCursor?, limit: Int, now: Date, logger: Logger) async throws -> [UserSummary] {
+    public func page(emailPrefix: String?, after cursor: PagePosition?, limit: Int, now: Date, logger: Logger) async throws -> [UserSummary] {
         let sql = try provider.sqlDatabase(logger: logger)
         var query = Self.summarySelect(now: now)
         query.appendLiteral(" WHERE 1 = 1")
@@ -35,9 +35,9 @@ extension FluentUserRepository {
         }
         if let cursor {
             query.appendLiteral(" AND (u.created_at > ")
-            query.appendInterpolation(bind: cursor.createdAt)
+            query.appendInterpolation(bind: cursor.at)
             query.appendLiteral(" OR (u.created_at = ")
-            query.appendInterpolation(bind: cursor.createdAt)
+            query.appendInterpolation(bind: cursor.at)
             query.appendLiteral(" AND u.id > ")
             query.appendInterpolation(bind: cursor.id)
             query.appendLiteral("))")

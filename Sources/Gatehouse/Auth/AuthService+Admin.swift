@@ -22,10 +22,7 @@ extension AuthService {
     /// walk through the pages visits each user once even while users register (they join
     /// the end). 400 for a cursor this server did not issue.
     public func adminUsers(limit: Int, cursor: String?, emailPrefix: String?, logger: Logger) async throws -> UserPage {
-        let position = try cursor.map { text throws(AppError) -> UserCursor in
-            guard let (at, id) = cursors.decode(.users, text) else { throw AppError.invalidCursor }
-            return UserCursor(createdAt: at, id: id)
-        }
+        let position = try cursor.map { text throws(AppError) in try cursors.position(.users, text) }
         var users = try await users.page(emailPrefix: emailPrefix, after: position, limit: limit + 1, now: now(), logger: logger)
         var next: String?
         if users.count > limit {
@@ -78,10 +75,7 @@ extension AuthService {
     /// Audit events, newest first, of `user` when given. 400 for a foreign cursor.
     public func auditEvents(user: UUID?, limit: Int, cursor: String?, logger: Logger) async throws -> AuditPage {
         guard let audit else { return AuditPage(events: [], nextCursor: nil) }
-        let position = try cursor.map { text throws(AppError) -> AuditCursor in
-            guard let (at, id) = cursors.decode(.audit, text) else { throw AppError.invalidCursor }
-            return AuditCursor(at: at, id: id)
-        }
+        let position = try cursor.map { text throws(AppError) in try cursors.position(.audit, text) }
         var events = try await audit.page(user: user, after: position, limit: limit + 1, logger: logger)
         var next: String?
         if events.count > limit {

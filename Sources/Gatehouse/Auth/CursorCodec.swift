@@ -30,6 +30,13 @@ struct CursorCodec: Sendable {
         return Base64URL.encode(payload + mac.prefix(Self.macBytes))
     }
 
+    /// The position in `text`; 400 `Invalid cursor` when it is not a cursor of `kind`
+    /// issued here.
+    func position(_ kind: Kind, _ text: String) throws(AppError) -> PagePosition {
+        guard let (at, id) = decode(kind, text) else { throw AppError.invalidCursor }
+        return PagePosition(at: at, id: id)
+    }
+
     /// The position in `text`; `nil` when it is not a cursor of `kind` issued here.
     func decode(_ kind: Kind, _ text: String) -> (at: Date, id: UUID)? {
         guard text.utf8.count <= 128 else { return nil }

@@ -49,8 +49,9 @@ public struct AuditEvent: Sendable, Equatable {
     }
 }
 
-/// Where an audit page starts: after the event of this time and id (newest first).
-public struct AuditCursor: Sendable, Equatable {
+/// Where a keyset page continues: strictly after the item of this time and id, in the
+/// page's order (users: oldest first by creation; audit events: newest first).
+public struct PagePosition: Sendable, Equatable {
     public let at: Date
     public let id: UUID
 
@@ -67,7 +68,7 @@ public protocol AuditRepository: Sendable {
     /// Records an event on its own.
     func record(_ event: AuditEvent, logger: Logger) async throws
     /// Up to `limit` events, newest first, of `user` if given, after `cursor` if given.
-    func page(user: UUID?, after cursor: AuditCursor?, limit: Int, logger: Logger) async throws -> [AuditEvent]
+    func page(user: UUID?, after cursor: PagePosition?, limit: Int, logger: Logger) async throws -> [AuditEvent]
     /// Deletes at most `limit` events older than `cutoff`; how many it deleted.
     func deleteOlder(than cutoff: Date, limit: Int, logger: Logger) async throws -> Int
 }

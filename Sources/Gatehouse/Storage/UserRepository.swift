@@ -32,7 +32,7 @@ public protocol UserRepository: Sendable {
     /// A page of users for administration, in a stable order (oldest first by creation,
     /// then id), after `cursor` when given, with emails starting with `emailPrefix` when
     /// given; each with its last sign-in and its live sessions at `now`.
-    func page(emailPrefix: String?, after cursor: UserCursor?, limit: Int, now: Date, logger: Logger) async throws -> [UserSummary]
+    func page(emailPrefix: String?, after cursor: PagePosition?, limit: Int, now: Date, logger: Logger) async throws -> [UserSummary]
     /// One user for administration.
     func summary(id: UUID, now: Date, logger: Logger) async throws -> UserSummary?
     /// Changes a user's role, as one transaction with `audit`, refusing to demote the last
@@ -69,17 +69,6 @@ public struct UserSummary: Sendable, Equatable {
         self.user = user
         self.lastLoginAt = lastLoginAt
         self.activeSessions = activeSessions
-    }
-}
-
-/// Where a page of users starts: after the user of this creation time and id.
-public struct UserCursor: Sendable, Equatable {
-    public let createdAt: Date
-    public let id: UUID
-
-    public init(createdAt: Date, id: UUID) {
-        self.createdAt = createdAt
-        self.id = id
     }
 }
 
