@@ -25,6 +25,16 @@ public struct FluentAuditRepository: AuditRepository {
             """).run()
     }
 
+    /// The event as `INSERT … SELECT` (PostgreSQL: the final clause of a change, which a
+    /// `WHERE` may make conditional).
+    static func insertSelect(_ event: AuditEvent) -> SQLQueryString {
+        """
+        INSERT INTO gatehouse_audit_events (\(unsafeRaw: columns))
+        SELECT \(bind: event.id), \(bind: event.at), \(bind: event.kind.rawValue), \(bind: event.actorID), \(bind: event.userID),
+               \(bind: event.sessionID), \(bind: event.ip), \(bind: event.userAgent), \(bind: event.email)
+        """
+    }
+
     public func record(_ event: AuditEvent, logger: Logger) async throws {
         try await Self.insert(event, on: provider.sqlDatabase(logger: logger))
     }
@@ -82,21 +92,57 @@ extension AuditEvent {
 }
 
 extension FluentDatabaseProvider {
-    /// Runs a change and records `audit` with it: in one transaction when there is an
-    /// event (it is never lost when the change commits, never kept when it rolls back),
-    /// as plain statements otherwise.
-    /// `recordIf` says, from the change's result, whether it changed anything to record.
-    func write<T: Sendable>(
-        logger: Logger, audit: AuditEvent?, recordIf: @escaping @Sendable (T) -> Bool = { _ in true },
-        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
-    ) async throws -> T {
-        guard let audit else { return try await body(sqlDatabase(logger: logger)) }
+    /// Makes a change of one or more statements and records `audit` with it, atomically:
+    /// the event is never lost when the change commits, never kept when it rolls back.
+    /// Returns how many rows the first statement changed.
+    ///
+    /// On PostgreSQL the statements become one: each a data-modifying `WITH` clause, the
+    /// event the final `INSERT` (one round trip, and atomic as any statement is). Elsewhere
+    /// they run in a transaction, or alone when there is one statement and no event. With
+    /// `onlyIfFirstChanged` the event is recorded only when the first statement changed a
+    /// row. The statements must not depend on each other's results (they run against one
+    /// snapshot on PostgreSQL).
+    func change(
+        _ statements: [SQLQueryString], audit: AuditEvent?, onlyIfFirstChanged: Bool = false, logger: Logger
+    ) async throws -> Int {
+        precondition(!statements.isEmpty)
+        let sql = try sqlDatabase(logger: logger)
+        let first = statements[0] + " RETURNING 1 AS changed"
+        if sql.dialect.name == "postgresql", audit != nil || statements.count > 1 {
+            var query: SQLQueryString = "WITH step0 AS ("
+            query.appendInterpolation(first)
+            query.appendLiteral(")")
+            for (index, statement) in statements.enumerated().dropFirst() {
+                query.appendLiteral(", step\(index) AS (")
+                query.appendInterpolation(statement)
+                query.appendLiteral(")")
+            }
+            if let audit {
+                query.appendLiteral(" ")
+                query.appendInterpolation(FluentAuditRepository.insertSelect(audit))
+                if onlyIfFirstChanged { query.appendLiteral(" WHERE EXISTS (SELECT 1 FROM step0)") }
+                query.appendLiteral(" RETURNING (SELECT COUNT(*) FROM step0) AS changed")
+            } else {
+                query.appendLiteral(" SELECT (SELECT COUNT(*) FROM step0) AS changed")
+            }
+            return try await sql.raw(query).first()?.decode(column: "changed", as: Int.self) ?? 0
+        }
+        guard audit != nil || statements.count > 1 else { return try await sql.raw(first).all().count }
         return try await transaction(logger: logger) { sql in
-            let result = try await body(sql)
-            if recordIf(result) {
+            let changed = try await sql.raw(first).all().count
+            for statement in statements.dropFirst() { try await sql.raw(statement).run() }
+            if let audit, !onlyIfFirstChanged || changed > 0 {
                 try await FluentAuditRepository.insert(audit, on: sql)
             }
-            return result
+            return changed
         }
+    }
+}
+
+extension SQLQueryString {
+    static func + (lhs: SQLQueryString, rhs: String) -> SQLQueryString {
+        var result = lhs
+        result.appendLiteral(rhs)
+        return result
     }
 }

@@ -17,21 +17,19 @@ public struct FluentSessionRepository: SessionRepository {
     static let columns = "id, user_id, generation, rotated_at, created_at, last_used_at, expires_at, revoked_at, user_agent, ip"
 
     public func create(_ session: SessionRecord, audit: AuditEvent?, logger: Logger) async throws {
-        try await provider.write(logger: logger, audit: audit) { sql in
-            try await Self.insert(session, on: sql)
-            try await sql.raw("""
-                UPDATE gatehouse_users SET last_login_at = \(bind: session.createdAt) WHERE id = \(bind: session.userID)
-                """).run()
-        }
+        _ = try await provider.change([
+            Self.insert(session),
+            "UPDATE gatehouse_users SET last_login_at = \(bind: session.createdAt) WHERE id = \(bind: session.userID)",
+        ], audit: audit, logger: logger)
     }
 
-    static func insert(_ session: SessionRecord, on sql: any SQLDatabase) async throws {
-        try await sql.raw("""
-            INSERT INTO gatehouse_sessions (\(unsafeRaw: Self.columns))
-            VALUES (\(bind: session.id), \(bind: session.userID), \(bind: session.generation), \(bind: session.rotatedAt),
-                    \(bind: session.createdAt), \(bind: session.lastUsedAt), \(bind: session.expiresAt), \(bind: session.revokedAt),
-                    \(bind: session.userAgent), \(bind: session.ip))
-            """).run()
+    static func insert(_ session: SessionRecord) -> SQLQueryString {
+        """
+        INSERT INTO gatehouse_sessions (\(unsafeRaw: Self.columns))
+        VALUES (\(bind: session.id), \(bind: session.userID), \(bind: session.generation), \(bind: session.rotatedAt),
+                \(bind: session.createdAt), \(bind: session.lastUsedAt), \(bind: session.expiresAt), \(bind: session.revokedAt),
+                \(bind: session.userAgent), \(bind: session.ip))
+        """
     }
 
     public func find(id: UUID, logger: Logger) async throws -> SessionRecord? {
@@ -104,41 +102,36 @@ public struct FluentSessionRepository: SessionRepository {
     }
 
     public func revokeLive(id: UUID, userID: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> Bool {
-        try await provider.write(logger: logger, audit: audit, recordIf: { $0 }) { sql in
-            try await !sql.raw("""
-                UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
-                WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL AND expires_at > \(bind: date)
-                RETURNING id
-                """).all().isEmpty
-        }
+        try await provider.change([
+            """
+            UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
+            WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL AND expires_at > \(bind: date)
+            """,
+        ], audit: audit, onlyIfFirstChanged: true, logger: logger) > 0
     }
 
     public func revoke(id: UUID, userID: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws {
-        try await provider.write(logger: logger, audit: audit) { sql in
-            try await sql.raw("""
-                UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
-                WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL
-                """).run()
-        }
+        _ = try await provider.change([
+            """
+            UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
+            WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL
+            """,
+        ], audit: audit, logger: logger)
     }
 
     public func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws {
-        try await provider.write(logger: logger, audit: audit) { sql in
-            try await Self.revokeAll(userID: userID, except: exceptID, at: date, on: sql)
-        }
+        _ = try await provider.change([Self.revokeAll(userID: userID, except: exceptID, at: date)], audit: audit, logger: logger)
     }
 
-    static func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, on sql: any SQLDatabase) async throws {
+    static func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date) -> SQLQueryString {
+        var statement: SQLQueryString = """
+            UPDATE gatehouse_sessions SET revoked_at = \(bind: date) WHERE user_id = \(bind: userID) AND revoked_at IS NULL
+            """
         if let exceptID {
-            try await sql.raw("""
-                UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
-                WHERE user_id = \(bind: userID) AND revoked_at IS NULL AND id <> \(bind: exceptID)
-                """).run()
-        } else {
-            try await sql.raw("""
-                UPDATE gatehouse_sessions SET revoked_at = \(bind: date) WHERE user_id = \(bind: userID) AND revoked_at IS NULL
-                """).run()
+            statement.appendLiteral(" AND id <> ")
+            statement.appendInterpolation(bind: exceptID)
         }
+        return statement
     }
 
     public func deleteInactive(before cutoff: Date, limit: Int, logger: Logger) async throws -> Int {

@@ -21,45 +21,41 @@ public struct FluentUserRepository: UserRepository {
 
     public func create(_ user: UserRecord, logger: Logger) async throws {
         do {
-            try await Self.insert(user, lastLoginAt: nil, on: provider.sqlDatabase(logger: logger))
+            try await provider.sqlDatabase(logger: logger).raw(Self.insert(user, lastLoginAt: nil)).run()
         } catch let error as any DatabaseError where error.isConstraintFailure {
             // The unique index on email is the only constraint an insert of a fresh id can break.
             throw StorageError.duplicateEmail
         }
     }
 
-    static func insert(_ user: UserRecord, lastLoginAt: Date?, on sql: any SQLDatabase) async throws {
-        try await sql.raw("""
-            INSERT INTO gatehouse_users (id, name, email, password_hash, role, token_version, created_at, updated_at, last_login_at)
-            VALUES (\(bind: user.id), \(bind: user.name), \(bind: user.email), \(bind: user.passwordHash),
-                    \(bind: user.role.rawValue), \(bind: user.tokenVersion), \(bind: user.createdAt), \(bind: user.updatedAt),
-                    \(bind: lastLoginAt))
-            """).run()
+    static func insert(_ user: UserRecord, lastLoginAt: Date?) -> SQLQueryString {
+        """
+        INSERT INTO gatehouse_users (id, name, email, password_hash, role, token_version, created_at, updated_at, last_login_at)
+        VALUES (\(bind: user.id), \(bind: user.name), \(bind: user.email), \(bind: user.passwordHash),
+                \(bind: user.role.rawValue), \(bind: user.tokenVersion), \(bind: user.createdAt), \(bind: user.updatedAt),
+                \(bind: lastLoginAt))
+        """
     }
 
     public func register(_ user: UserRecord, session: SessionRecord, audit: AuditEvent, logger: Logger) async throws {
         do {
-            try await provider.write(logger: logger, audit: audit) { sql in
-                try await Self.insert(user, lastLoginAt: session.createdAt, on: sql)
-                try await FluentSessionRepository.insert(session, on: sql)
-            }
+            // The session's foreign key is checked at the end of the statement (PostgreSQL)
+            // or of the transaction's insert (SQLite, in order): the user is there by then.
+            _ = try await provider.change(
+                [Self.insert(user, lastLoginAt: session.createdAt), FluentSessionRepository.insert(session)], audit: audit, logger: logger
+            )
         } catch let error as any DatabaseError where error.isConstraintFailure {
             throw StorageError.duplicateEmail
         }
     }
 
     public func logoutEverywhere(id: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> Bool {
-        try await provider.write(logger: logger, audit: audit, recordIf: { $0 }) { sql in
-            // One statement for the version, so concurrent logouts each count.
-            let found = try await !sql.raw("""
-                UPDATE gatehouse_users SET token_version = token_version + 1, updated_at = \(bind: date) WHERE id = \(bind: id)
-                RETURNING id
-                """).all().isEmpty
-            if found {
-                try await FluentSessionRepository.revokeAll(userID: id, except: nil, at: date, on: sql)
-            }
-            return found
-        }
+        // One statement for the version, so concurrent logouts each count. The sessions'
+        // update names the user directly: a user that does not exist has none.
+        try await provider.change([
+            "UPDATE gatehouse_users SET token_version = token_version + 1, updated_at = \(bind: date) WHERE id = \(bind: id)",
+            FluentSessionRepository.revokeAll(userID: id, except: nil, at: date),
+        ], audit: audit, onlyIfFirstChanged: true, logger: logger) > 0
     }
 
     public func find(id: UUID, logger: Logger) async throws -> UserRecord? {
