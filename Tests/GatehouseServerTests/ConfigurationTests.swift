@@ -116,6 +116,12 @@ import Testing
         #expect(defaults.databaseTimeout == 5)
     }
 
+    @Test func auditRetentionIsADuration() throws {
+        #expect(try load([:]).auditRetention == 90 * 86_400)
+        #expect(try load(["AUDIT_RETENTION": "30d"]).auditRetention == 30 * 86_400)
+        #expect(try load(["AUDIT_RETENTION": "12h"]).auditRetention == 12 * 3_600)
+    }
+
     @Test func theDescriptionNeverShowsTheDatabasePassword() throws {
         let configuration = try load(["DATABASE_URL": "postgres://app:hunter2hunter2@db/app"])
         #expect(!configuration.description.contains("hunter2hunter2"))
@@ -155,6 +161,8 @@ import Testing
         (["DATABASE_POOL_SIZE": "many"], "DATABASE_POOL_SIZE", nil),
         (["DATABASE_TIMEOUT": "0s"], "DATABASE_TIMEOUT", nil),
         (["DATABASE_TIMEOUT": "1h"], "DATABASE_TIMEOUT", nil),
+        (["AUDIT_RETENTION": "0"], "AUDIT_RETENTION", nil),
+        (["AUDIT_RETENTION": "forever"], "AUDIT_RETENTION", nil),
         (["DATABASE_URL": "sqlite://"], "DATABASE_URL", nil),
         (["JWT_ACCESS_SECRET": "short-secret-value"], "JWT_ACCESS_SECRET", "short-secret-value"),
         (["JWT_REFRESH_SECRET": "another-short-one"], "JWT_REFRESH_SECRET", "another-short-one"),
