@@ -124,15 +124,22 @@ public struct FluentDatabaseProvider: Sendable {
             guard !connection.isClosed else { throw DatabaseUnavailable() }
             let sql = Self.sql(connection)
             return try await gate.transaction {
+                // A cancelled task starts nothing.
+                try Task.checkCancellation()
+                // BEGIN, COMMIT and ROLLBACK go through SQLiteNIO's future-based API, which
+                // runs even for a cancelled task (its async API refuses at once): a
+                // ROLLBACK refused that way would leave the shared connection inside the
+                // transaction, and every later statement of every task in it.
                 // IMMEDIATE: take the write lock at BEGIN, so a transaction that reads and
                 // then writes cannot fail half-way on another connection's lock.
-                try await sql.raw("BEGIN IMMEDIATE").run()
+                _ = try await connection.query("BEGIN IMMEDIATE", []).get()
                 do {
                     let result = try await body(sql)
-                    try await sql.raw("COMMIT").run()
+                    _ = try await connection.query("COMMIT", []).get()
                     return result
                 } catch {
-                    try? await sql.raw("ROLLBACK").run()
+                    // Fails only when SQLite already ended the transaction itself.
+                    _ = try? await connection.query("ROLLBACK", []).get()
                     throw error
                 }
             }

@@ -17,10 +17,16 @@ public struct FluentSessionRepository: SessionRepository {
     static let columns = "id, user_id, generation, rotated_at, created_at, last_used_at, expires_at, revoked_at, user_agent, ip"
 
     public func create(_ session: SessionRecord, audit: AuditEvent?, logger: Logger) async throws {
-        _ = try await provider.change([
-            Self.insert(session),
-            "UPDATE gatehouse_users SET last_login_at = \(bind: session.createdAt) WHERE id = \(bind: session.userID)",
-        ], audit: audit, logger: logger)
+        do {
+            _ = try await provider.change([
+                Self.insert(session),
+                "UPDATE gatehouse_users SET last_login_at = \(bind: session.createdAt) WHERE id = \(bind: session.userID)",
+            ], audit: audit, logger: logger)
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            // The only constraint a session of a fresh id can break: its user's foreign key
+            // (the user was deleted between the password check and this insert).
+            throw StorageError.userGone
+        }
     }
 
     static func insert(_ session: SessionRecord) -> SQLQueryString {
@@ -116,11 +122,13 @@ public struct FluentSessionRepository: SessionRepository {
             UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
             WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL
             """,
-        ], audit: audit, logger: logger)
+        ], audit: audit, onlyIfFirstChanged: true, logger: logger)
     }
 
     public func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws {
-        _ = try await provider.change([Self.revokeAll(userID: userID, except: exceptID, at: date)], audit: audit, logger: logger)
+        _ = try await provider.change(
+            [Self.revokeAll(userID: userID, except: exceptID, at: date)], audit: audit, onlyIfFirstChanged: true, logger: logger
+        )
     }
 
     static func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date) -> SQLQueryString {

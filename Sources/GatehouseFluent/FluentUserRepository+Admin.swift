@@ -66,32 +66,41 @@ extension FluentUserRepository {
         return Set(try await sql.raw(query).all().map { try $0.decode(column: "id", as: UUID.self) })
     }
 
+    /// The user's role, its row locked on PostgreSQL for the rest of the transaction.
     private static func role(of id: UUID, on sql: any SQLDatabase) async throws -> String? {
-        try await sql.raw("SELECT role FROM gatehouse_users WHERE id = \(bind: id)").first()?.decode(column: "role", as: String.self)
+        var query: SQLQueryString = "SELECT role FROM gatehouse_users WHERE id = \(bind: id)"
+        if sql.dialect.name == "postgresql" { query.appendLiteral(" FOR UPDATE") }
+        return try await sql.raw(query).first()?.decode(column: "role", as: String.self)
     }
 
-    public func setRole(id: UUID, to role: Role, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> AdminChange {
+    public func setRole(id: UUID, to role: Role, by actor: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> AdminChange {
         try await provider.transaction(logger: logger) { sql in
             let admins = try await Self.lockedAdmins(on: sql)
+            // An admin demoted or deleted a moment ago still holds a token saying admin.
+            if let actor, !admins.contains(actor) { return .forbidden }
             guard let current = try await Self.role(of: id, on: sql) else { return .notFound }
             if current == role.rawValue { return .done }
             if admins.contains(id), role != .admin, admins.count <= 1 { return .lastAdmin }
-            try await sql.raw("""
+            let changed = try await sql.raw("""
                 UPDATE gatehouse_users SET role = \(bind: role.rawValue), updated_at = \(bind: date) WHERE id = \(bind: id)
-                """).run()
+                RETURNING id
+                """).all()
+            guard !changed.isEmpty else { return .notFound }
             if let audit { try await FluentAuditRepository.insert(audit, on: sql) }
             return .done
         }
     }
 
-    public func delete(id: UUID, audit: AuditEvent?, logger: Logger) async throws -> AdminChange {
+    public func delete(id: UUID, by actor: UUID?, audit: AuditEvent?, logger: Logger) async throws -> AdminChange {
         try await provider.transaction(logger: logger) { sql in
             let admins = try await Self.lockedAdmins(on: sql)
+            if let actor, !admins.contains(actor) { return .forbidden }
             guard try await Self.role(of: id, on: sql) != nil else { return .notFound }
             if admins.contains(id), admins.count <= 1 { return .lastAdmin }
             // The sessions go with the user (explicitly, whatever the foreign-key setting).
             try await sql.raw("DELETE FROM gatehouse_sessions WHERE user_id = \(bind: id)").run()
-            try await sql.raw("DELETE FROM gatehouse_users WHERE id = \(bind: id)").run()
+            let deleted = try await sql.raw("DELETE FROM gatehouse_users WHERE id = \(bind: id) RETURNING id").all()
+            guard !deleted.isEmpty else { return .notFound }
             if let audit { try await FluentAuditRepository.insert(audit, on: sql) }
             return .done
         }

@@ -80,13 +80,15 @@ public struct FluentUserRepository: UserRepository {
             return try await provider.transaction(logger: logger) { sql in
                 // Conditional on the hash the caller verified: of two concurrent changes
                 // one wins and the other changes nothing.
-                guard let version = try await sql.raw("""
+                guard let row = try await sql.raw("""
                     UPDATE gatehouse_users
                     SET password_hash = \(bind: new), token_version = token_version + 1, updated_at = \(bind: date)
                     WHERE id = \(bind: id) AND password_hash = \(bind: old)
-                    RETURNING token_version
-                    """).first()?.decode(column: "token_version", as: Int.self)
+                    RETURNING token_version, role
+                    """).first(),
+                    let role = Role(rawValue: try row.decode(column: "role", as: String.self))
                 else { throw NothingChanged() }
+                let version = try row.decode(column: "token_version", as: Int.self)
                 guard let generation = try await sql.raw("""
                     UPDATE gatehouse_sessions
                     SET generation = generation + 1, rotated_at = \(bind: date), last_used_at = \(bind: date)
@@ -99,7 +101,7 @@ public struct FluentUserRepository: UserRepository {
                     WHERE user_id = \(bind: id) AND revoked_at IS NULL AND id <> \(bind: session)
                     """).run()
                 if let audit { try await FluentAuditRepository.insert(audit, on: sql) }
-                return PasswordChange(tokenVersion: version, generation: generation)
+                return PasswordChange(tokenVersion: version, role: role, generation: generation)
             }
         } catch is NothingChanged {
             return nil

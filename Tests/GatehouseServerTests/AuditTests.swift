@@ -1,7 +1,7 @@
 import FluentKit
 import Foundation
 import HTTPTypes
-import Gatehouse
+@testable import Gatehouse
 @testable import GatehouseFluent
 import Hummingbird
 import HummingbirdTesting
@@ -192,6 +192,30 @@ func auditRows(_ database: TemporaryDatabase) async throws -> [[String]] {
             #expect(kinds.filter { $0 == "user.registered" }.count == 1)
             #expect(kinds.filter { $0 == "session.revoked" }.count == 1)
         }
+    }
+
+    /// A logout that changes nothing (the session already revoked) records nothing, so a
+    /// replayed token cannot fill the table.
+    @Test func repeatedLogoutsRecordOneEvent() async throws {
+        try await withAdminApp { client, admin in
+            let (ann, _) = try await client.registered(email: "ann@example.com")
+            for _ in 0..<5 { #expect(try await client.logout(bearer: ann.accessToken, scope: "local").status == .noContent) }
+            for _ in 0..<3 { #expect(try await client.logout(bearer: ann.accessToken, scope: "others").status == .noContent) }
+            let kinds = try await Self.events(client, admin: admin).compactMap { $0["event"] as? String }
+            #expect(kinds.filter { $0 == "logout" }.count == 1)
+        }
+    }
+
+    @Test func throttleEventsAreCappedPerKeyAndInAll() {
+        let gate = ThrottleEventGate()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(gate.shouldRecord("ip:1", at: start))
+        #expect(!gate.shouldRecord("ip:1", at: start.addingTimeInterval(59)))
+        var recorded = 1
+        for index in 0..<1_000 where gate.shouldRecord("account:\(index)", at: start.addingTimeInterval(1)) { recorded += 1 }
+        #expect(recorded == ThrottleEventGate.perMinute)
+        // A new minute opens a new allowance.
+        #expect(gate.shouldRecord("account:fresh", at: start.addingTimeInterval(61)))
     }
 
     @Test func eventsOlderThanTheRetentionArePruned() async throws {

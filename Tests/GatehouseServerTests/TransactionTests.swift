@@ -53,6 +53,41 @@ import Testing
         await serving.databases.shutdownAsync()
     }
 
+    /// A transaction whose task is cancelled rolls back and leaves the connection out of
+    /// it: the next statement commits (seen here from a connection of its own).
+    @Test func aCancelledTransactionLeavesTheConnectionUsable() async throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let logger = Logger(label: "test")
+        let serving = try await DatabaseSetup.openServing(database.location, poolSize: 2, logger: logger)
+        let users = FluentUserRepository(provider: serving.provider)
+        let inside = Self.user("inside@example.com")
+        let started = AsyncStream<Void>.makeStream()
+        let task = Task {
+            try await serving.provider.transaction(logger: logger) { sql in
+                try await sql.raw("""
+                    INSERT INTO gatehouse_users (id, name, email, password_hash, role, token_version, created_at, updated_at)
+                    VALUES (\(bind: inside.id), 'Test', \(bind: inside.email), \(bind: inside.passwordHash), 'user', 0,
+                            \(bind: inside.createdAt), \(bind: inside.updatedAt))
+                    """).run()
+                started.continuation.yield()
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
+        for await _ in started.stream { break }
+        task.cancel()
+        _ = await task.result
+        try await users.create(Self.user("after@example.com"), logger: logger)
+        #expect(try await count("SELECT COUNT(*) AS n FROM gatehouse_users WHERE email = 'after@example.com'", in: database) == 1)
+        // On SQLite the cancellation reaches the body and the transaction rolls back. On
+        // PostgreSQL FluentKit runs the body in a task of its own, which the caller's
+        // cancellation does not reach: it finishes and commits.
+        let inserted = try await count("SELECT COUNT(*) AS n FROM gatehouse_users WHERE email = 'inside@example.com'", in: database)
+        #expect(inserted == (TemporaryDatabase.isPostgres ? 1 : 0))
+        await serving.provider.close()
+        await serving.databases.shutdownAsync()
+    }
+
     /// Many statements and transactions at once all finish, and every committed
     /// transaction's writes are there.
     @Test func statementsAndTransactionsInterleaveWithoutLoss() async throws {

@@ -63,7 +63,7 @@ extension AuthService {
         census.replaced(user.passwordHash, with: newHash)
         logger.info("Password changed", metadata: ["auth.user.id": "\(claims.sub)", "auth.session.id": "\(claims.sid)"])
         let access = issuer.accessToken(
-            userID: user.id, role: user.role, version: change.tokenVersion, sessionID: claims.sessionID, issuedAt: second
+            userID: user.id, role: change.role, version: change.tokenVersion, sessionID: claims.sessionID, issuedAt: second
         )
         let refresh = issuer.refreshToken(
             userID: user.id, version: change.tokenVersion, sessionID: claims.sessionID, generation: change.generation,

@@ -32,6 +32,17 @@ extension AuthService {
         return UserPage(users: users, nextCursor: next)
     }
 
+    /// Checks, in the database, that the bearer of `claims` is still an admin holding a
+    /// current token: a role change, deletion or sign-out-everywhere ends its admin rights
+    /// at once, not when its access token expires. 401 `Access token revoked` for a deleted
+    /// user or a stale `tokenVersion`; 403 `Forbidden` for a user who is no longer an admin.
+    public func requireCurrentAdmin(_ claims: AccessClaims, logger: Logger) async throws {
+        guard let user = try await users.find(id: claims.userID, logger: logger), user.tokenVersion == claims.version else {
+            throw AppError.accessTokenRevoked
+        }
+        guard user.role == .admin else { throw AppError.forbidden }
+    }
+
     /// One user; 404 `User not found`.
     public func adminUser(_ id: UUID, logger: Logger) async throws -> UserSummary {
         guard let summary = try await users.summary(id: id, now: now(), logger: logger) else { throw AppError.userNotFound }
@@ -45,9 +56,10 @@ extension AuthService {
         _ id: UUID, to role: Role, actor: UUID?, client: ClientInfo? = nil, logger: Logger
     ) async throws -> UserSummary {
         let audit = event(.userRoleChanged, actor: actor, user: id, client: client)
-        switch try await users.setRole(id: id, to: role, at: now(), audit: audit, logger: logger) {
+        switch try await users.setRole(id: id, to: role, by: actor, at: now(), audit: audit, logger: logger) {
         case .notFound: throw AppError.userNotFound
         case .lastAdmin: throw AppError.lastAdmin
+        case .forbidden: throw AppError.forbidden
         case .done: break
         }
         logger.info("Role changed", metadata: ["auth.user.id": "\(id)", "auth.user.role": "\(role.rawValue)", "auth.actor.id": "\(actor.map { "\($0)" } ?? "operator")"])
@@ -57,9 +69,10 @@ extension AuthService {
     /// Deletes a user and their sessions. 404; 409 `Cannot remove the last admin`.
     public func adminDelete(_ id: UUID, actor: UUID?, client: ClientInfo? = nil, logger: Logger) async throws {
         let audit = event(.userDeleted, actor: actor, user: id, client: client)
-        switch try await users.delete(id: id, audit: audit, logger: logger) {
+        switch try await users.delete(id: id, by: actor, audit: audit, logger: logger) {
         case .notFound: throw AppError.userNotFound
         case .lastAdmin: throw AppError.lastAdmin
+        case .forbidden: throw AppError.forbidden
         case .done: break
         }
         logger.info("User deleted", metadata: ["auth.user.id": "\(id)", "auth.actor.id": "\(actor.map { "\($0)" } ?? "operator")"])

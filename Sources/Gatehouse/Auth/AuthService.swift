@@ -140,14 +140,21 @@ public struct AuthService: Sendable {
         let storable = EmailAddress.normalize(email)
         let accountKey = storable ?? "unstorable:" + Hex.encode(SHA256.hash(data: Array(email.utf8)))
         let (user, matches, rehashed) = try await hashQueue.run(client: client.rateLimitKey) {
-            do {
-                try await enforce(limiters.login, key: client.rateLimitKey, action: "login", logger: logger)
-                try await enforce(limiters.loginFailuresPerAccount, key: accountKey, action: "login_account", logger: logger)
-            } catch let error as AppError where error.status == .tooManyRequests {
-                if throttleEvents.shouldRecord(accountKey, at: now()) {
-                    await record(event(.loginThrottled, client: client, email: storable), logger: logger)
+            // A refusal is recorded once per minute per refusing key (the client's
+            // address for the per-IP limit, the account for the per-account one), so a
+            // client cycling through emails cannot turn its refusals into rows.
+            let checks = [
+                (limiters.login, client.rateLimitKey, "login"), (limiters.loginFailuresPerAccount, accountKey, "login_account"),
+            ]
+            for (limiter, key, action) in checks {
+                do {
+                    try await enforce(limiter, key: key, action: action, logger: logger)
+                } catch let error as AppError where error.status == .tooManyRequests {
+                    if throttleEvents.shouldRecord(action + ":" + key, at: now()) {
+                        await record(event(.loginThrottled, client: client, email: storable), logger: logger)
+                    }
+                    throw error
                 }
-                throw error
             }
             let user = if let storable { try await users.find(email: storable, logger: logger) } else { UserRecord?.none }
             // An unknown email is compared against a dummy of the cost most stored hashes
@@ -180,9 +187,14 @@ public struct AuthService: Sendable {
         try await limiters.loginFailuresPerAccount?.reset(accountKey)
         logger.debug("Login succeeded", metadata: ["auth.user.id": "\(user.id)"])
         let session = newSession(for: user, client: client)
-        try await sessions.create(
-            session, audit: event(.loginSucceeded, actor: user.id, user: user.id, session: session.id, client: client), logger: logger
-        )
+        do {
+            try await sessions.create(
+                session, audit: event(.loginSucceeded, actor: user.id, user: user.id, session: session.id, client: client), logger: logger
+            )
+        } catch StorageError.userGone {
+            // Deleted by an admin while its password was being checked.
+            throw AppError.invalidCredentials
+        }
         logger.debug("Session opened", metadata: ["auth.user.id": "\(user.id)", "auth.session.id": "\(session.id)"])
         return tokens(for: user, session: session)
     }
@@ -237,8 +249,11 @@ public struct AuthService: Sendable {
         _ kind: AuditEvent.Kind, actor: UUID? = nil, user: UUID? = nil, session: UUID? = nil, client: ClientInfo? = nil,
         email: String? = nil
     ) -> AuditEvent {
+        // Whole seconds, like every other stored time: a time bound back from a cursor must
+        // be the one stored (PostgreSQL keeps microseconds, which a Double does not hold
+        // exactly), and ties are ordered by id.
         AuditEvent(
-            at: now(), kind: kind, actorID: actor, userID: user, sessionID: session, ip: client?.ip,
+            at: Date(timeIntervalSince1970: TimeInterval(currentSecond())), kind: kind, actorID: actor, userID: user, sessionID: session, ip: client?.ip,
             userAgent: client?.userAgent, email: email
         )
     }

@@ -55,6 +55,8 @@ extension AppError {
     public static let accessTokenExpired = AppError.unauthorized("Access token expired")
     /// 401: any other bad access token.
     public static let invalidAccessToken = AppError.unauthorized("Invalid access token")
+    /// 401: the token verifies, but a change since it was issued ended its right to act.
+    public static let accessTokenRevoked = AppError.unauthorized("Access token revoked")
     /// 403: authenticated, but a policy (such as `RolePolicy("admin")`) says no. Pass it as
     /// `AuthorizationPolicyMiddleware(…, deniedError: AppError.forbidden)`.
     public static let forbidden = AppError(.forbidden, "Forbidden")

@@ -10,8 +10,10 @@ import Logging
 /// `POST users/{id}/logout`, `GET audit`.
 ///
 /// `addRoutes(to:)` builds the group itself (Gatehouse's authenticator, then
-/// `RequireAuthentication`, then the role policy), so a route can never be mounted
-/// without its guard: no or bad token → the 401s of §3.2, a `user` → 403 `Forbidden`.
+/// `RequireAuthentication`, then the role policy, then `CurrentAdminMiddleware`), so a
+/// route can never be mounted without its guard: no or bad token → the 401s of §3.2, a
+/// `user` → 403 `Forbidden`, an admin demoted, deleted or signed out since the token was
+/// issued → 403 / 401 `Access token revoked`.
 public struct AdminController<Context: AuthRequestContext>: Sendable where Context.Identity == AccessClaims {
     let service: AuthService
     let clients: ClientInfoResolver<Context>
@@ -48,6 +50,7 @@ public struct AdminController<Context: AuthRequestContext>: Sendable where Conte
             .add(middleware: GatehouseAuthenticator<Context>(verifier: service.verifier))
             .add(middleware: RequireAuthentication<Context>(verifier: service.verifier))
             .add(middleware: AuthorizationPolicyMiddleware(RolePolicy(Role.admin.rawValue), deniedError: AppError.forbidden, context: Context.self))
+            .add(middleware: CurrentAdminMiddleware<Context>(service: service))
         for endpoint in endpoints {
             group.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
         }
@@ -140,6 +143,19 @@ public struct AdminController<Context: AuthRequestContext>: Sendable where Conte
     static func userID(_ context: Context) throws(AppError) -> UUID {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.userNotFound }
         return id
+    }
+}
+
+/// Confirms in the database that the admin a token names is still one, with a current
+/// token (`AuthService.requireCurrentAdmin`): the role policy trusts the claims alone,
+/// and the admin routes can do too much to let a demoted admin act until the token
+/// expires. One read per admin request.
+struct CurrentAdminMiddleware<Context: AuthRequestContext>: RouterMiddleware where Context.Identity == AccessClaims {
+    let service: AuthService
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try await service.requireCurrentAdmin(try context.requireIdentity(), logger: context.logger)
+        return try await next(request, context)
     }
 }
 

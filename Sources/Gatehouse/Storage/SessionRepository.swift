@@ -5,7 +5,8 @@ import Logging
 /// token can never both advance a session.
 public protocol SessionRepository: Sendable {
     /// Inserts a session (a sign-in: the user's `lastLoginAt` becomes its creation), and
-    /// `audit` with it in one transaction.
+    /// `audit` with it in one transaction. Throws `StorageError.userGone` when the user
+    /// was deleted meanwhile.
     func create(_ session: SessionRecord, audit: AuditEvent?, logger: Logger) async throws
     /// Finds a session by id.
     func find(id: UUID, logger: Logger) async throws -> SessionRecord?
@@ -35,10 +36,10 @@ public protocol SessionRepository: Sendable {
     /// `audit` is recorded with it, in one transaction, when it revoked one.
     func revokeLive(id: UUID, userID: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> Bool
     /// Revokes one session of a user (no-op when already revoked or not theirs), and
-    /// records `audit` with it in one transaction.
+    /// records `audit` with it in one transaction when it revoked it.
     func revoke(id: UUID, userID: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws
     /// Revokes every live session of a user, except `exceptID` when given, and records
-    /// `audit` with it in one transaction.
+    /// `audit` with it in one transaction when it revoked any.
     func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws
     /// Deletes at most `limit` sessions that expired or were revoked before `cutoff`;
     /// returns how many it deleted (fewer than `limit`: none are left).

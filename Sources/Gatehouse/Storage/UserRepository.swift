@@ -36,25 +36,29 @@ public protocol UserRepository: Sendable {
     /// One user for administration.
     func summary(id: UUID, now: Date, logger: Logger) async throws -> UserSummary?
     /// Changes a user's role, as one transaction with `audit`, refusing to demote the last
-    /// admin even when two admins demote each other at the same moment.
-    func setRole(id: UUID, to role: Role, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> AdminChange
+    /// admin even when two admins demote each other at the same moment, and refusing an
+    /// `actor` (when given) that is no longer an admin by then.
+    func setRole(id: UUID, to role: Role, by actor: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> AdminChange
     /// Deletes a user and their sessions, as one transaction with `audit`, refusing to
-    /// delete the last admin.
-    func delete(id: UUID, audit: AuditEvent?, logger: Logger) async throws -> AdminChange
+    /// delete the last admin, and refusing an `actor` that is no longer an admin.
+    func delete(id: UUID, by actor: UUID?, audit: AuditEvent?, logger: Logger) async throws -> AdminChange
     /// How many stored password hashes begin with each 7-character prefix (bcrypt's
     /// `$2b$12$`, which holds the cost): the login path makes an unknown email cost what
     /// the most common stored hash costs.
     func passwordHashPrefixCounts(logger: Logger) async throws -> [String: Int]
 }
 
-/// What a committed password change left: the user's new token version and the
-/// generation the caller's session moved to.
+/// What a committed password change left: the user's new token version and role (as
+/// the change saw them, so the new tokens carry no stale role) and the generation the
+/// caller's session moved to.
 public struct PasswordChange: Sendable, Equatable {
     public let tokenVersion: Int
+    public let role: Role
     public let generation: Int
 
-    public init(tokenVersion: Int, generation: Int) {
+    public init(tokenVersion: Int, role: Role, generation: Int) {
         self.tokenVersion = tokenVersion
+        self.role = role
         self.generation = generation
     }
 }
@@ -78,10 +82,14 @@ public enum AdminChange: Sendable, Equatable {
     case notFound
     /// Refused: it would leave no admin.
     case lastAdmin
+    /// Refused: the actor is no longer an admin.
+    case forbidden
 }
 
 /// Errors a repository reports that the service turns into client answers.
 public enum StorageError: Error, Sendable, Equatable {
     /// The unique index on email refused an insert.
     case duplicateEmail
+    /// The user a session was being opened for was deleted meanwhile.
+    case userGone
 }
