@@ -7,7 +7,7 @@ import SQLKit
 public enum GatehouseMigrations {
     /// Every migration, oldest first.
     public static var all: [any Migration] {
-        [CreateUsers(), CreateSessions(), IndexSessionsForPruning(), AddAccountsAndAudit()]
+        [CreateUsers(), CreateSessions(), IndexSessionsForPruning(), AddAccountsAndAudit(), CreateRateLimits()]
     }
 }
 

@@ -30,7 +30,11 @@ func buildApplication(
     let serving = try await configuration.openServingDatabase(logger: logger)
     let databases = serving.databases
     let settings = configuration.gatehouse
-    let service = await AuthService.fluent(configuration: settings, provider: serving.provider, now: now)
+    let limiters: RateLimiters? = switch configuration.rateLimitStore {
+    case .memory: nil
+    case .database: .database(settings.rateLimits, provider: serving.provider)
+    }
+    let service = await AuthService.fluent(configuration: settings, provider: serving.provider, limiters: limiters, now: now)
 
     let router = Router(context: GatehouseContext.self)
     let controller = AuthController<GatehouseContext>(service: service, configuration: settings)
@@ -63,6 +67,7 @@ func buildApplication(
     // repositories' connection closes, and the database goes last.
     let pruner = SessionPruner(
         sessions: FluentSessionRepository(provider: serving.provider), audit: FluentAuditRepository(provider: serving.provider),
+        others: configuration.rateLimitStore == .database ? [DatabaseRateLimiter.store(provider: serving.provider)] : [],
         auditRetention: TimeInterval(configuration.auditRetention), logger: logger, now: now
     )
     app.addServices(databases, serving, pruner)

@@ -41,7 +41,7 @@ struct EnvironmentLoader {
         let library = GatehouseConfiguration.load(from: variables, requireSecrets: requireSecrets)
         var errors = library.errors
             + variables.unreadable([
-                "HOST", "PORT", "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_TIMEOUT", "LOG_LEVEL", "CORS_ORIGINS", "AUDIT_RETENTION",
+                "HOST", "PORT", "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_TIMEOUT", "LOG_LEVEL", "CORS_ORIGINS", "AUDIT_RETENTION", "RATE_LIMIT_STORE",
             ])
         func check<T>(_ body: () throws(ConfigurationError) -> T) -> T? {
             do { return try body() } catch {
@@ -63,15 +63,22 @@ struct EnvironmentLoader {
         let auditRetention = check { () throws(ConfigurationError) in
             try variables.duration("AUDIT_RETENTION", default: ServerConfiguration.defaultAuditRetention, allowZero: false)
         }
+        let rateLimitStore = check { () throws(ConfigurationError) -> RateLimitStore in
+            guard let raw = variables.string("RATE_LIMIT_STORE") else { return .memory }
+            guard let store = RateLimitStore(rawValue: raw.lowercased()) else {
+                throw ConfigurationError("RATE_LIMIT_STORE", "must be memory or database")
+            }
+            return store
+        }
         guard errors.isEmpty, let gatehouse = library.configuration, let port, let database, let logLevel, let corsOrigins,
-              let poolSize, let databaseTimeout, let auditRetention
+              let poolSize, let databaseTimeout, let auditRetention, let rateLimitStore
         else {
             throw ConfigurationErrors(errors: errors)
         }
         return ServerConfiguration(
             gatehouse: gatehouse, host: host, port: port, database: database, databasePoolSize: poolSize,
             databaseTimeout: databaseTimeout, logLevel: logLevel,
-            corsOrigins: corsOrigins, auditRetention: auditRetention, generatedSecrets: library.generatedSecrets
+            corsOrigins: corsOrigins, auditRetention: auditRetention, rateLimitStore: rateLimitStore, generatedSecrets: library.generatedSecrets
         )
     }
 

@@ -24,6 +24,9 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var corsOrigins: [String]
     /// Seconds audit events are kept (`AUDIT_RETENTION`, 90 days).
     public var auditRetention: Int
+    /// Where rate limits are counted (`RATE_LIMIT_STORE`): this process, or the database
+    /// every instance shares.
+    public var rateLimitStore: RateLimitStore
     /// Whether the secrets were generated for this process (development without secrets).
     public var generatedSecrets: Bool
 
@@ -31,9 +34,11 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
         gatehouse: GatehouseConfiguration, host: String = "127.0.0.1", port: Int = 8080,
         database: DatabaseLocation = .sqliteMemory, databasePoolSize: Int = ServerConfiguration.defaultPoolSize,
         databaseTimeout: Int = 5, logLevel: Logger.Level = .info, corsOrigins: [String] = [],
-        auditRetention: Int = ServerConfiguration.defaultAuditRetention, generatedSecrets: Bool = false
+        auditRetention: Int = ServerConfiguration.defaultAuditRetention, rateLimitStore: RateLimitStore = .memory,
+        generatedSecrets: Bool = false
     ) {
         self.auditRetention = auditRetention
+        self.rateLimitStore = rateLimitStore
         self.gatehouse = gatehouse
         self.host = host
         self.port = port
@@ -55,7 +60,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     public var description: String {
         "ServerConfiguration(host: \(host), port: \(port), database: \(database.redacted), "
-            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, logLevel: \(logLevel), corsOrigins: \(corsOrigins), \(gatehouse))"
+            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, rateLimitStore: \(rateLimitStore.rawValue), logLevel: \(logLevel), corsOrigins: \(corsOrigins), \(gatehouse))"
     }
 }
 
@@ -69,4 +74,12 @@ extension ServerConfiguration {
     func openServingDatabase(logger: Logger) async throws -> ServingDatabase {
         try await DatabaseSetup.openServing(database, poolSize: databasePoolSize, timeout: databaseTimeout, logger: logger)
     }
+}
+
+/// `RATE_LIMIT_STORE`.
+public enum RateLimitStore: String, Sendable {
+    /// Each instance counts for itself (the default).
+    case memory
+    /// Counted in the database, shared by every instance (`DatabaseRateLimiter`).
+    case database
 }

@@ -21,7 +21,8 @@ func auditRows(_ database: TemporaryDatabase) async throws -> [[String]] {
         }
         let columns = ["id", "at", "event", "actor_id", "user_id", "session_id", "ip", "user_agent", "email"]
         let select = columns.map { "CAST(\($0) AS TEXT) AS \($0)" }.joined(separator: ", ")
-        let rows = try await sql.raw(SQLQueryString("SELECT \(select) FROM gatehouse_audit_events")).all()
+        let text = "SELECT \(select) FROM gatehouse_audit_events"
+        let rows = try await sql.raw(SQLQueryString(text)).all()
         let values = try rows.map { row in try columns.map { try row.decode(column: $0, as: String?.self) ?? "" } }
         await databases.shutdownAsync()
         return values

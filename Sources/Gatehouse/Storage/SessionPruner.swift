@@ -2,8 +2,15 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
+/// Something the pruner empties of expired rows (the database rate limiter's windows).
+public protocol PrunableStore: Sendable {
+    /// Deletes at most `limit` rows that expired before `cutoff`; how many it deleted.
+    func deleteExpired(before cutoff: Date, limit: Int, logger: Logger) async throws -> Int
+}
+
 /// Deletes sessions that can never be used again, so the session table does not grow
-/// with every login forever, and audit events older than their retention.
+/// with every login forever, audit events older than their retention, and expired rows
+/// of `others`.
 ///
 /// A session is removed once it has been expired or revoked for longer than
 /// `retention` (a day by default, long enough to correlate with logs and incident
@@ -12,6 +19,7 @@ import ServiceLifecycle
 public struct SessionPruner: Service {
     let sessions: any SessionRepository
     let audit: (any AuditRepository)?
+    let others: [any PrunableStore]
     let interval: Duration
     let retention: TimeInterval
     let auditRetention: TimeInterval
@@ -23,6 +31,7 @@ public struct SessionPruner: Service {
     public init(
         sessions: any SessionRepository,
         audit: (any AuditRepository)? = nil,
+        others: [any PrunableStore] = [],
         interval: Duration = .seconds(3_600),
         retention: TimeInterval = 86_400,
         auditRetention: TimeInterval = 90 * 86_400,
@@ -31,6 +40,7 @@ public struct SessionPruner: Service {
     ) {
         self.sessions = sessions
         self.audit = audit
+        self.others = others
         self.interval = interval
         self.retention = retention
         self.auditRetention = auditRetention
@@ -72,6 +82,12 @@ public struct SessionPruner: Service {
                 try await audit.deleteOlder(than: cutoff, limit: limit, logger: logger)
             }
             logger.debug("Pruned audit events", metadata: ["auth.audit.deleted": "\(events)"])
+        }
+        for store in others {
+            let rows = await prune("expired rows", olderThan: now()) { cutoff, limit, logger in
+                try await store.deleteExpired(before: cutoff, limit: limit, logger: logger)
+            }
+            logger.debug("Pruned expired rows", metadata: ["auth.pruned": "\(rows)"])
         }
     }
 

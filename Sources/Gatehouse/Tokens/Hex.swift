@@ -1,6 +1,6 @@
 /// Lower-case hexadecimal text of bytes: token ids, generated secrets, limiter keys.
-enum Hex {
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+package enum Hex {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(bytes.underestimatedCount * 2)
