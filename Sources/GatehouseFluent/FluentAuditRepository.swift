@@ -125,7 +125,10 @@ extension FluentDatabaseProvider {
             } else {
                 query.appendLiteral(" SELECT (SELECT COUNT(*) FROM step0) AS changed")
             }
-            return try await sql.raw(query).first()?.decode(column: "changed", as: Int.self) ?? 0
+            let statement = query
+            return try await retryingConflicts {
+                try await sql.raw(statement).first()?.decode(column: "changed", as: Int.self) ?? 0
+            }
         }
         guard audit != nil || statements.count > 1 else { return try await sql.raw(first).all().count }
         return try await transaction(logger: logger) { sql in

@@ -1,4 +1,5 @@
 import FluentKit
+import FluentPostgresDriver
 import FluentSQLiteDriver
 import Logging
 import NIOCore
@@ -144,10 +145,36 @@ public struct FluentDatabaseProvider: Sendable {
                 }
             }
         }
-        return try await database(logger: logger).transaction { database in
-            guard let sql = database as? any SQLDatabase else { throw DatabaseUnavailable() }
-            return try await body(sql)
+        return try await retryingConflicts {
+            try await database(logger: logger).transaction { database in
+                guard let sql = database as? any SQLDatabase else { throw DatabaseUnavailable() }
+                return try await body(sql)
+            }
         }
+    }
+
+    /// How often work that PostgreSQL aborted for a deadlock or a serialization failure is
+    /// tried in all. Such an abort rolls everything back, so running it again is safe; two
+    /// admin changes or a logout racing a deletion can deadlock on the same rows, and the
+    /// client should not see a 500 for that.
+    static let conflictAttempts = 3
+
+    func retryingConflicts<T>(_ work: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await work()
+            } catch let error as PSQLError where attempt < Self.conflictAttempts && Self.isConflict(error) {
+                try await Task.sleep(for: .milliseconds(10 * attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    /// Deadlock detected (40P01) or serialization failure (40001).
+    static func isConflict(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
     }
 
     /// A database handle; throws once `databases` has been shut down.
