@@ -146,6 +146,20 @@ func jsonObject(_ response: TestResponse) throws -> [String: Any] {
         }
     }
 
+    @Test func pagesHoldFiftyUsersByDefault() async throws {
+        try await withAdminApp { client, admin in
+            for index in 0..<55 { _ = try await client.registered(email: "many\(index)@example.com") }
+            let first = try jsonObject(try await client.get("/api/v1/admin/users", bearer: admin))
+            #expect((first["users"] as? [[String: Any]])?.count == 50)
+            let cursor = try #require(first["nextCursor"] as? String)
+            let second = try jsonObject(try await client.get("/api/v1/admin/users?cursor=\(cursor)", bearer: admin))
+            #expect((second["users"] as? [[String: Any]])?.count == 6)
+            #expect(second["nextCursor"] is NSNull)
+            let hundred = try jsonObject(try await client.get("/api/v1/admin/users?limit=100", bearer: admin))
+            #expect((hundred["users"] as? [[String: Any]])?.count == 56)
+        }
+    }
+
     /// Keyset pages on (createdAt, id): concurrent registrations join the end and never
     /// shift a page, so every user that existed before the walk is seen exactly once.
     @Test func pagingWhileFiftyRegistrationsRunVisitsEveryUserOnce() async throws {
