@@ -126,3 +126,24 @@ struct AddAccountsAndAudit: AsyncMigration {
         try await database.schema("gatehouse_users").deleteField("last_login_at").update()
     }
 }
+
+/// The windows of `DatabaseRateLimiter`: one row per limiter and key.
+struct CreateRateLimits: AsyncMigration {
+    var name: String { "gatehouse.create-rate-limits" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema("gatehouse_rate_limits")
+            .field("key", .string, .required)
+            .field("window_end", .int64, .required)
+            .field("count", .int64, .required)
+            .unique(on: "key", name: "gatehouse_rate_limits_key_key")
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.raw("CREATE INDEX IF NOT EXISTS gatehouse_rate_limits_window_end_idx ON gatehouse_rate_limits (window_end)").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("gatehouse_rate_limits").delete()
+    }
+}

@@ -145,33 +145,3 @@ public struct AdminController<Context: AuthRequestContext>: Sendable where Conte
         return id
     }
 }
-
-/// Confirms in the database that the admin a token names is still one, with a current
-/// token (`AuthService.requireCurrentAdmin`): the role policy trusts the claims alone,
-/// and the admin routes can do too much to let a demoted admin act until the token
-/// expires. One read per admin request.
-struct CurrentAdminMiddleware<Context: AuthRequestContext>: RouterMiddleware where Context.Identity == AccessClaims {
-    let service: AuthService
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        try await service.requireCurrentAdmin(try context.requireIdentity(), logger: context.logger)
-        return try await next(request, context)
-    }
-}
-
-/// How a controller finds the client of a request: its address (after `TRUST_PROXY`) and
-/// user agent.
-struct ClientInfoResolver<Context: RequestContext>: Sendable {
-    let addresses: ClientAddressResolver
-    let peerAddress: PeerAddress<Context>
-
-    init(configuration: GatehouseConfiguration, peerAddress: PeerAddress<Context>) {
-        self.addresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
-        self.peerAddress = peerAddress
-    }
-
-    func client(_ request: Request, _ context: Context) -> ClientInfo {
-        let resolved = addresses.client(headers: request.headers, peer: peerAddress.address(request, context))
-        return ClientInfo(userAgent: request.headers[.userAgent], ip: resolved.ip, rateLimitKey: resolved.rateLimitKey)
-    }
-}
