@@ -62,13 +62,9 @@ extension AuthService {
         }
         census.replaced(user.passwordHash, with: newHash)
         logger.info("Password changed", metadata: ["auth.user.id": "\(claims.sub)", "auth.session.id": "\(claims.sid)"])
-        let access = issuer.accessToken(
-            userID: user.id, role: change.role, version: change.tokenVersion, sessionID: claims.sessionID, issuedAt: second
+        return tokens(
+            userID: user.id, role: change.role, version: change.tokenVersion, session: claims.sessionID,
+            generation: change.generation, issuedAt: second, accessIssuedAt: second
         )
-        let refresh = issuer.refreshToken(
-            userID: user.id, version: change.tokenVersion, sessionID: claims.sessionID, generation: change.generation,
-            issuedAt: second
-        )
-        return RefreshResult(accessToken: access, refreshToken: refresh)
     }
 }

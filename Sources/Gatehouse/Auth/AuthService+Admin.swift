@@ -100,7 +100,7 @@ extension AuthService {
 
     /// A user by email, for the operator commands; `nil` when there is none.
     public func user(email: String, logger: Logger) async throws -> UserRecord? {
-        guard let email = EmailAddress.normalize(email.trimmingASCIIWhitespace().lowercased()) else { return nil }
+        guard let email = EmailAddress.normalize(email) else { return nil }
         return try await users.find(email: email, logger: logger)
     }
 }

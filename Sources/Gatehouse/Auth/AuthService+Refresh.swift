@@ -109,12 +109,4 @@ extension AuthService {
             issuedAt: issuedAt
         )
     }
-
-    private func tokens(userID: UUID, role: Role, version: Int, session: UUID, generation: Int, issuedAt: Int) -> RefreshResult {
-        let access = issuer.accessToken(userID: userID, role: role, version: version, sessionID: session, issuedAt: currentSecond())
-        let refresh = issuer.refreshToken(
-            userID: userID, version: version, sessionID: session, generation: generation, issuedAt: issuedAt
-        )
-        return RefreshResult(accessToken: access, refreshToken: refresh)
-    }
 }

@@ -235,13 +235,26 @@ public struct AuthService: Sendable {
     /// The tokens of a session just opened.
     private func tokens(for user: UserRecord, session: SessionRecord) -> AuthResult {
         let second = Int(session.createdAt.timeIntervalSince1970)
+        let pair = tokens(
+            userID: user.id, role: user.role, version: user.tokenVersion, session: session.id, generation: 0, issuedAt: second,
+            accessIssuedAt: second
+        )
+        return AuthResult(accessToken: pair.accessToken, refreshToken: pair.refreshToken, user: user)
+    }
+
+    /// A fresh access token (issued at `accessIssuedAt`, now by default) and the refresh
+    /// token of `generation` issued at `issuedAt`: every flow that hands out tokens
+    /// (sign-in, refresh, password change) builds them here.
+    func tokens(
+        userID: UUID, role: Role, version: Int, session: UUID, generation: Int, issuedAt: Int, accessIssuedAt: Int? = nil
+    ) -> RefreshResult {
         let access = issuer.accessToken(
-            userID: user.id, role: user.role, version: user.tokenVersion, sessionID: session.id, issuedAt: second
+            userID: userID, role: role, version: version, sessionID: session, issuedAt: accessIssuedAt ?? currentSecond()
         )
         let refresh = issuer.refreshToken(
-            userID: user.id, version: user.tokenVersion, sessionID: session.id, generation: 0, issuedAt: second
+            userID: userID, version: version, sessionID: session, generation: generation, issuedAt: issuedAt
         )
-        return AuthResult(accessToken: access, refreshToken: refresh, user: user)
+        return RefreshResult(accessToken: access, refreshToken: refresh)
     }
 
     /// An audit event now. `client` gives the address and user agent.

@@ -30,16 +30,14 @@ public struct AdminController<Context: AuthRequestContext>: Sendable where Conte
         self.clients = ClientInfoResolver(configuration: configuration, peerAddress: peerAddress)
     }
 
-    typealias Handler = @Sendable (Request, Context) async throws -> Response
-
-    var endpoints: [(method: HTTPRequest.Method, path: String, handler: Handler)] {
+    var endpoints: [Endpoint<Context>] {
         [
-            (.get, "users", listUsers),
-            (.get, "users/:id", getUser),
-            (.patch, "users/:id", patchUser),
-            (.delete, "users/:id", deleteUser),
-            (.post, "users/:id/logout", logoutUser),
-            (.get, "audit", listAudit),
+            Endpoint(.get, "users", listUsers),
+            Endpoint(.get, "users/:id", getUser),
+            Endpoint(.patch, "users/:id", patchUser),
+            Endpoint(.delete, "users/:id", deleteUser),
+            Endpoint(.post, "users/:id/logout", logoutUser),
+            Endpoint(.get, "audit", listAudit),
         ]
     }
 
@@ -51,16 +49,12 @@ public struct AdminController<Context: AuthRequestContext>: Sendable where Conte
             .add(middleware: RequireAuthentication<Context>(verifier: service.verifier))
             .add(middleware: AuthorizationPolicyMiddleware(RolePolicy(Role.admin.rawValue), deniedError: AppError.forbidden, context: Context.self))
             .add(middleware: CurrentAdminMiddleware<Context>(service: service))
-        for endpoint in endpoints {
-            group.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
-        }
+        endpoints.add(to: group)
     }
 
     /// Records the routes, mounted at `basePath`, in a table for 405 answers.
     public func record(in table: inout RouteTable, basePath: String = "/api/v1/admin") {
-        for endpoint in endpoints {
-            table.add(endpoint.method, basePath + "/" + endpoint.path)
-        }
+        endpoints.record(in: &table, basePath: basePath)
     }
 
     @Sendable func listUsers(_ request: Request, context: Context) async throws -> Response {
@@ -74,7 +68,8 @@ public struct AdminController<Context: AuthRequestContext>: Sendable where Conte
             else {
                 throw AppError.validation([FieldError(field: "email", message: "must be at most 254 printable characters")])
             }
-            prefix = email.trimmingASCIIWhitespace().isEmpty ? nil : email.trimmingASCIIWhitespace()
+            let trimmed = email.trimmingASCIIWhitespace()
+            prefix = trimmed.isEmpty ? nil : trimmed
         }
         let page = try await service.adminUsers(limit: limit, cursor: query.get("cursor"), emailPrefix: prefix, logger: context.logger)
         return try .json(AdminUsersResponse(users: page.users.map(AdminUserResponse.init), nextCursor: page.nextCursor), headers: .noStore)

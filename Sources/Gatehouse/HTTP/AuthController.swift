@@ -42,40 +42,28 @@ public struct AuthController<Context: RequestContext>: Sendable {
         self.clients = ClientInfoResolver(configuration: configuration, peerAddress: peerAddress)
     }
 
-    typealias Handler = @Sendable (Request, Context) async throws -> Response
-
-    struct Endpoint: Sendable {
-        let method: HTTPRequest.Method
-        let path: String
-        let handler: Handler
-    }
-
-    var endpoints: [Endpoint] {
+    var endpoints: [Endpoint<Context>] {
         [
-            Endpoint(method: .post, path: "auth/register", handler: register),
-            Endpoint(method: .post, path: "auth/login", handler: login),
-            Endpoint(method: .post, path: "auth/refresh", handler: refresh),
-            Endpoint(method: .post, path: "auth/logout", handler: logout),
-            Endpoint(method: .get, path: "auth/me", handler: me),
-            Endpoint(method: .get, path: "users/me", handler: me),
-            Endpoint(method: .get, path: "auth/sessions", handler: listSessions),
-            Endpoint(method: .delete, path: "auth/sessions/:id", handler: deleteSession),
-            Endpoint(method: .post, path: "auth/password", handler: changePassword),
+            Endpoint(.post, "auth/register", register),
+            Endpoint(.post, "auth/login", login),
+            Endpoint(.post, "auth/refresh", refresh),
+            Endpoint(.post, "auth/logout", logout),
+            Endpoint(.get, "auth/me", me),
+            Endpoint(.get, "users/me", me),
+            Endpoint(.get, "auth/sessions", listSessions),
+            Endpoint(.delete, "auth/sessions/:id", deleteSession),
+            Endpoint(.post, "auth/password", changePassword),
         ]
     }
 
     /// Adds the routes to a router or group (typically `router.group("api/v1")`).
     public func addRoutes(to router: some RouterMethods<Context>) {
-        for endpoint in endpoints {
-            router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
-        }
+        endpoints.add(to: router)
     }
 
     /// Records the routes, mounted at `basePath`, in a table for 405 answers.
     public func record(in table: inout RouteTable, basePath: String = "/api/v1") {
-        for endpoint in endpoints {
-            table.add(endpoint.method, basePath + "/" + endpoint.path)
-        }
+        endpoints.record(in: &table, basePath: basePath)
     }
 
     @Sendable func register(_ request: Request, context: Context) async throws -> Response {
