@@ -20,12 +20,15 @@ extension AuthService {
     }
 
     /// An `AuthService` storing users and sessions through `provider` (share it with the
-    /// `SessionPruner`, so that both use one SQLite connection).
+    /// `SessionPruner`, so that both use one SQLite connection). With `revocations` (a
+    /// `DatabaseRevocationFeed` on the same provider, loaded and run as a service), access
+    /// tokens are refused as soon as a change revokes them (SPEC.md §3.6).
     public static func fluent(
         configuration: GatehouseConfiguration,
         provider: FluentDatabaseProvider,
         hasher: (any PasswordHasher)? = nil,
         limiters: RateLimiters? = nil,
+        revocations: (any RevocationFeed)? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) async -> AuthService {
         AuthService(
@@ -36,6 +39,7 @@ extension AuthService {
             audit: FluentAuditRepository(provider: provider),
             hasher: hasher ?? BcryptPasswordHasher(cost: configuration.bcryptCost),
             limiters: limiters,
+            revocations: revocations,
             now: now
         )
     }

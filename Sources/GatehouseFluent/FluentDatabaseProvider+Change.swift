@@ -13,20 +13,28 @@ extension FluentDatabaseProvider {
     /// they run in a transaction, or alone when there is one statement and no event. With
     /// `onlyIfFirstChanged` the event is recorded only when the first statement changed a
     /// row. The statements must not depend on each other's results (they run against one
-    /// snapshot on PostgreSQL).
+    /// snapshot on PostgreSQL). With `revoking`, every row the first statement changed
+    /// also becomes a row of the revocation change table, in the same statement or
+    /// transaction (SPEC.md §3.6).
     func change(
-        _ statements: [SQLQueryString], audit: AuditEvent?, onlyIfFirstChanged: Bool = false, logger: Logger
+        _ statements: [SQLQueryString], audit: AuditEvent?, onlyIfFirstChanged: Bool = false, revoking: RevocationSource? = nil,
+        logger: Logger
     ) async throws -> Int {
         precondition(!statements.isEmpty)
         let sql = try sqlDatabase(logger: logger)
-        let first = statements[0] + " RETURNING 1 AS changed"
-        if sql.dialect.name == "postgresql", audit != nil || statements.count > 1 {
+        let first = statements[0] + " RETURNING " + (revoking?.returning ?? "1 AS changed")
+        if sql.dialect.name == "postgresql", audit != nil || statements.count > 1 || revoking != nil {
             var query: SQLQueryString = "WITH step0 AS ("
             query.appendInterpolation(first)
             query.appendLiteral(")")
             for (index, statement) in statements.enumerated().dropFirst() {
                 query.appendLiteral(", step\(index) AS (")
                 query.appendInterpolation(statement)
+                query.appendLiteral(")")
+            }
+            if let revoking {
+                query.appendLiteral(", revoked AS (")
+                query.appendInterpolation(revoking.insert(from: "step0"))
                 query.appendLiteral(")")
             }
             if let audit {
@@ -42,9 +50,13 @@ extension FluentDatabaseProvider {
                 try await sql.raw(statement).first()?.decode(column: "changed", as: Int.self) ?? 0
             }
         }
-        guard audit != nil || statements.count > 1 else { return try await sql.raw(first).all().count }
+        guard audit != nil || statements.count > 1 || revoking != nil else { return try await sql.raw(first).all().count }
         return try await transaction(logger: logger) { sql in
-            let changed = try await sql.raw(first).all().count
+            let rows = try await sql.raw(first).all()
+            if let revoking {
+                for row in rows { try await sql.raw(try revoking.insert(row: row)).run() }
+            }
+            let changed = rows.count
             for statement in statements.dropFirst() { try await sql.raw(statement).run() }
             if let audit, !onlyIfFirstChanged || changed > 0 {
                 try await FluentAuditRepository.insert(audit, on: sql)

@@ -113,7 +113,7 @@ public struct FluentSessionRepository: SessionRepository {
             UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
             WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL AND expires_at > \(bind: date)
             """,
-        ], audit: audit, onlyIfFirstChanged: true, logger: logger) > 0
+        ], audit: audit, onlyIfFirstChanged: true, revoking: RevocationSource(kind: .session, at: date), logger: logger) > 0
     }
 
     public func revoke(id: UUID, userID: UUID, at date: Date, audit: AuditEvent?, logger: Logger) async throws {
@@ -122,12 +122,13 @@ public struct FluentSessionRepository: SessionRepository {
             UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
             WHERE id = \(bind: id) AND user_id = \(bind: userID) AND revoked_at IS NULL
             """,
-        ], audit: audit, onlyIfFirstChanged: true, logger: logger)
+        ], audit: audit, onlyIfFirstChanged: true, revoking: RevocationSource(kind: .session, at: date), logger: logger)
     }
 
     public func revokeAll(userID: UUID, except exceptID: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws {
         _ = try await provider.change(
-            [Self.revokeAll(userID: userID, except: exceptID, at: date)], audit: audit, onlyIfFirstChanged: true, logger: logger
+            [Self.revokeAll(userID: userID, except: exceptID, at: date)], audit: audit, onlyIfFirstChanged: true,
+            revoking: RevocationSource(kind: .session, at: date), logger: logger
         )
     }
 

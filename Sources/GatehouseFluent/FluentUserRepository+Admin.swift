@@ -86,12 +86,13 @@ extension FluentUserRepository {
                 RETURNING id
                 """).all()
             guard !changed.isEmpty else { return .notFound }
+            try await sql.raw(FluentRevocationStore.insert(user: id, .role(role), at: date)).run()
             if let audit { try await FluentAuditRepository.insert(audit, on: sql) }
             return .done
         }
     }
 
-    public func delete(id: UUID, by actor: UUID?, audit: AuditEvent?, logger: Logger) async throws -> AdminChange {
+    public func delete(id: UUID, by actor: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> AdminChange {
         try await provider.transaction(logger: logger) { sql in
             let admins = try await Self.lockedAdmins(on: sql)
             if let actor, !admins.contains(actor) { return .forbidden }
@@ -101,6 +102,7 @@ extension FluentUserRepository {
             try await sql.raw("DELETE FROM gatehouse_sessions WHERE user_id = \(bind: id)").run()
             let deleted = try await sql.raw("DELETE FROM gatehouse_users WHERE id = \(bind: id) RETURNING id").all()
             guard !deleted.isEmpty else { return .notFound }
+            try await sql.raw(FluentRevocationStore.insert(user: id, .deleted, at: date)).run()
             if let audit { try await FluentAuditRepository.insert(audit, on: sql) }
             return .done
         }

@@ -55,7 +55,7 @@ public struct FluentUserRepository: UserRepository {
         try await provider.change([
             "UPDATE gatehouse_users SET token_version = token_version + 1, updated_at = \(bind: date) WHERE id = \(bind: id)",
             FluentSessionRepository.revokeAll(userID: id, except: nil, at: date),
-        ], audit: audit, onlyIfFirstChanged: true, logger: logger) > 0
+        ], audit: audit, onlyIfFirstChanged: true, revoking: RevocationSource(kind: .version, at: date), logger: logger) > 0
     }
 
     public func find(id: UUID, logger: Logger) async throws -> UserRecord? {
@@ -100,6 +100,9 @@ public struct FluentUserRepository: UserRepository {
                     UPDATE gatehouse_sessions SET revoked_at = \(bind: date)
                     WHERE user_id = \(bind: id) AND revoked_at IS NULL AND id <> \(bind: session)
                     """).run()
+                // The new version refuses every older token of the user, the caller's
+                // included: it gets new ones in the answer.
+                try await sql.raw(FluentRevocationStore.insert(user: id, .version(version), at: date)).run()
                 if let audit { try await FluentAuditRepository.insert(audit, on: sql) }
                 return PasswordChange(tokenVersion: version, role: role, generation: generation)
             }

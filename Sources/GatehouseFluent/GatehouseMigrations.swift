@@ -7,7 +7,7 @@ import SQLKit
 public enum GatehouseMigrations {
     /// Every migration, oldest first.
     public static var all: [any Migration] {
-        [CreateUsers(), CreateSessions(), IndexSessionsForPruning(), AddAccountsAndAudit(), CreateRateLimits()]
+        [CreateUsers(), CreateSessions(), IndexSessionsForPruning(), AddAccountsAndAudit(), CreateRateLimits(), CreateRevocations()]
     }
 }
 
@@ -145,5 +145,53 @@ struct CreateRateLimits: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema("gatehouse_rate_limits").delete()
+    }
+}
+
+/// The change table of instant revocation (SPEC.md §3.6): one row per change that ends
+/// tokens' right to act, written in the change's own transaction, read by every instance
+/// (`DatabaseRevocationFeed`) in `seq` order. `seq` never repeats (SQLite's
+/// `AUTOINCREMENT`, PostgreSQL's identity), so a cursor stays valid while old rows are
+/// pruned. On PostgreSQL each insert also notifies `gatehouse_revocations` (a trigger, so
+/// every writer does, `gatehouse users` included), which wakes the instances' listeners.
+struct CreateRevocations: AsyncMigration {
+    var name: String { "gatehouse.create-revocations" }
+
+    func prepare(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { return }
+        if sql.dialect.name == "postgresql" {
+            try await sql.raw("""
+                CREATE TABLE gatehouse_revocations (
+                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    user_id UUID NOT NULL, kind TEXT NOT NULL, session_id UUID, token_version BIGINT, role TEXT,
+                    at BIGINT NOT NULL
+                )
+                """).run()
+            try await sql.raw("""
+                CREATE FUNCTION gatehouse_revocations_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_notify('gatehouse_revocations', TG_TABLE_SCHEMA); RETURN NULL; END $$
+                """).run()
+            try await sql.raw("""
+                CREATE TRIGGER gatehouse_revocations_notify AFTER INSERT ON gatehouse_revocations
+                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_revocations_notify()
+                """).run()
+        } else {
+            try await sql.raw("""
+                CREATE TABLE gatehouse_revocations (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id UUID NOT NULL, kind TEXT NOT NULL, session_id UUID, token_version INTEGER, role TEXT,
+                    at INTEGER NOT NULL
+                )
+                """).run()
+        }
+        try await sql.raw("CREATE INDEX gatehouse_revocations_at_idx ON gatehouse_revocations (at)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { return }
+        try await sql.raw("DROP TABLE IF EXISTS gatehouse_revocations").run()
+        if sql.dialect.name == "postgresql" {
+            try await sql.raw("DROP FUNCTION IF EXISTS gatehouse_revocations_notify()").run()
+        }
     }
 }

@@ -34,7 +34,22 @@ func buildApplication(
     case .memory: nil
     case .database: .database(settings.rateLimits, provider: serving.provider)
     }
-    let service = await AuthService.fluent(configuration: settings, provider: serving.provider, limiters: limiters, now: now)
+    // Revocations known before the first request is answered (SPEC.md §3.6).
+    let revocations = DatabaseRevocationFeed(
+        list: RevocationList(configuration: settings, capacity: configuration.revocationCapacity),
+        provider: serving.provider, pollInterval: configuration.revocationPollInterval, listener: serving.postgres,
+        eventLoopGroup: databases.eventLoopGroup, logger: logger, now: now
+    )
+    do {
+        try await revocations.load()
+    } catch {
+        await serving.provider.close()
+        await databases.shutdownAsync()
+        throw error
+    }
+    let service = await AuthService.fluent(
+        configuration: settings, provider: serving.provider, limiters: limiters, revocations: revocations, now: now
+    )
 
     let router = Router(context: GatehouseContext.self)
     let controller = AuthController<GatehouseContext>(service: service, configuration: settings)
@@ -63,13 +78,13 @@ func buildApplication(
         onServerRunning: { _ in await onServerRunning() },
         logger: logger
     )
-    // Services stop in reverse order: the HTTP server drains, the pruner stops, the
-    // repositories' connection closes, and the database goes last.
+    // Services stop in reverse order: the HTTP server drains, the pruner and the
+    // revocation feed stop, the repositories' connection closes, and the database goes last.
     let pruner = SessionPruner(
         sessions: FluentSessionRepository(provider: serving.provider), audit: FluentAuditRepository(provider: serving.provider),
-        others: configuration.rateLimitStore == .database ? [DatabaseRateLimiter.store(provider: serving.provider)] : [],
+        others: [revocations.store] + (configuration.rateLimitStore == .database ? [DatabaseRateLimiter.store(provider: serving.provider)] : []),
         auditRetention: TimeInterval(configuration.auditRetention), logger: logger, now: now
     )
-    app.addServices(databases, serving, pruner)
+    app.addServices(databases, serving, revocations, pruner)
     return app
 }

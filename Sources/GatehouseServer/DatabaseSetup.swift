@@ -24,7 +24,7 @@ enum DatabaseSetup {
     /// database is named by that value, so a second connection needs the same one).
     private static func configure(
         _ location: DatabaseLocation, poolSize: Int, timeout: Int
-    ) throws -> (databases: Databases, sqlite: SQLiteConfiguration?) {
+    ) throws -> (databases: Databases, sqlite: SQLiteConfiguration?, postgres: PostgresConnection.Configuration?) {
         let group = MultiThreadedEventLoopGroup.singleton
         let databases = Databases(threadPool: .singleton, on: group)
         // SQL logging stays off at every level: it prints bound values, and those include
@@ -34,11 +34,11 @@ enum DatabaseSetup {
         case .sqliteFile(let path):
             let sqlite = SQLiteConfiguration(storage: .file(path: path))
             databases.use(.sqlite(sqlite, sqlLogLevel: nil), as: .sqlite)
-            return (databases, sqlite)
+            return (databases, sqlite, nil)
         case .sqliteMemory:
             let sqlite = SQLiteConfiguration(storage: .memory)
             databases.use(.sqlite(sqlite, sqlLogLevel: nil), as: .sqlite)
-            return (databases, sqlite)
+            return (databases, sqlite, nil)
         case .postgres(let postgres):
             let loops = max(1, NIOSingletons.groupLoopCountSuggestion)
             var configuration = SQLPostgresConfiguration(
@@ -56,7 +56,7 @@ enum DatabaseSetup {
                 ),
                 as: .psql
             )
-            return (databases, nil)
+            return (databases, nil, configuration.coreConfiguration)
         }
     }
 
@@ -96,7 +96,7 @@ enum DatabaseSetup {
     static func openServing(
         _ location: DatabaseLocation, poolSize: Int = ServerConfiguration.defaultPoolSize, timeout: Int = 5, logger: Logger
     ) async throws -> ServingDatabase {
-        let (databases, sqlite) = try configure(location, poolSize: poolSize, timeout: timeout)
+        let (databases, sqlite, postgres) = try configure(location, poolSize: poolSize, timeout: timeout)
         do {
             try await migrate(databases, location: location, logger: logger)
             let provider = if let sqlite {
@@ -104,7 +104,7 @@ enum DatabaseSetup {
             } else {
                 FluentDatabaseProvider(databases: databases)
             }
-            return ServingDatabase(databases: databases, provider: provider)
+            return ServingDatabase(databases: databases, provider: provider, postgres: postgres)
         } catch {
             await databases.shutdownAsync()
             throw error
@@ -159,6 +159,9 @@ enum DatabaseSetup {
 struct ServingDatabase: Service {
     let databases: Databases
     let provider: FluentDatabaseProvider
+    /// PostgreSQL's connection settings, for connections of their own (the revocation
+    /// listener); `nil` on SQLite.
+    let postgres: PostgresConnection.Configuration?
 
     /// Added to the application's services after `databases` and before the pruner, so
     /// that it stops after the HTTP server and the pruner and before `databases`: it closes

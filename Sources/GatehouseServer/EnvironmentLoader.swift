@@ -42,6 +42,7 @@ struct EnvironmentLoader {
         var errors = library.errors
             + variables.unreadable([
                 "HOST", "PORT", "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_TIMEOUT", "LOG_LEVEL", "CORS_ORIGINS", "AUDIT_RETENTION", "RATE_LIMIT_STORE",
+                "REVOCATION_CAPACITY", "REVOCATION_POLL_MS",
             ])
         func check<T>(_ body: () throws(ConfigurationError) -> T) -> T? {
             do { return try body() } catch {
@@ -70,15 +71,23 @@ struct EnvironmentLoader {
             }
             return store
         }
+        let revocationCapacity = check { () throws(ConfigurationError) in
+            try variables.integer("REVOCATION_CAPACITY", default: ServerConfiguration.defaultRevocationCapacity, in: 1_000...100_000_000)
+        }
+        let revocationPoll = check { () throws(ConfigurationError) in
+            try variables.integer("REVOCATION_POLL_MS", default: ServerConfiguration.defaultRevocationPollMilliseconds, in: 10...1_000)
+        }
         guard errors.isEmpty, let gatehouse = library.configuration, let port, let database, let logLevel, let corsOrigins,
-              let poolSize, let databaseTimeout, let auditRetention, let rateLimitStore
+              let poolSize, let databaseTimeout, let auditRetention, let rateLimitStore, let revocationCapacity, let revocationPoll
         else {
             throw ConfigurationErrors(errors: errors)
         }
         return ServerConfiguration(
             gatehouse: gatehouse, host: host, port: port, database: database, databasePoolSize: poolSize,
             databaseTimeout: databaseTimeout, logLevel: logLevel,
-            corsOrigins: corsOrigins, auditRetention: auditRetention, rateLimitStore: rateLimitStore, generatedSecrets: library.generatedSecrets
+            corsOrigins: corsOrigins, auditRetention: auditRetention, rateLimitStore: rateLimitStore,
+            revocationCapacity: revocationCapacity, revocationPollInterval: .milliseconds(revocationPoll),
+            generatedSecrets: library.generatedSecrets
         )
     }
 

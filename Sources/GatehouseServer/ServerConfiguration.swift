@@ -27,6 +27,11 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     /// Where rate limits are counted (`RATE_LIMIT_STORE`): this process, or the database
     /// every instance shares.
     public var rateLimitStore: RateLimitStore
+    /// Most revocation entries plus revoked sessions held in memory (`REVOCATION_CAPACITY`);
+    /// past it the list fails safe (see `RevocationList`).
+    public var revocationCapacity: Int
+    /// How often the change table is polled (`REVOCATION_POLL_MS`, 500 ms).
+    public var revocationPollInterval: Duration
     /// Whether the secrets were generated for this process (development without secrets).
     public var generatedSecrets: Bool
 
@@ -35,8 +40,12 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
         database: DatabaseLocation = .sqliteMemory, databasePoolSize: Int = ServerConfiguration.defaultPoolSize,
         databaseTimeout: Int = 5, logLevel: Logger.Level = .info, corsOrigins: [String] = [],
         auditRetention: Int = ServerConfiguration.defaultAuditRetention, rateLimitStore: RateLimitStore = .memory,
+        revocationCapacity: Int = ServerConfiguration.defaultRevocationCapacity,
+        revocationPollInterval: Duration = .milliseconds(ServerConfiguration.defaultRevocationPollMilliseconds),
         generatedSecrets: Bool = false
     ) {
+        self.revocationCapacity = revocationCapacity
+        self.revocationPollInterval = revocationPollInterval
         self.auditRetention = auditRetention
         self.rateLimitStore = rateLimitStore
         self.gatehouse = gatehouse
@@ -52,6 +61,12 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     /// Ninety days.
     public static let defaultAuditRetention = 90 * 86_400
+    /// A million revocations in one access-token window (about 130 MB; README "Instant
+    /// revocation").
+    public static let defaultRevocationCapacity = 1_000_000
+    /// Twice a second: a change reaches every instance within a second even with no
+    /// notification at all.
+    public static let defaultRevocationPollMilliseconds = 500
 
     /// Four connections per core: enough to keep the cores busy while some queries wait
     /// on disk or locks, small enough that a dozen instances fit PostgreSQL's default
@@ -60,7 +75,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     public var description: String {
         "ServerConfiguration(host: \(host), port: \(port), database: \(database.redacted), "
-            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, rateLimitStore: \(rateLimitStore.rawValue), logLevel: \(logLevel), corsOrigins: \(corsOrigins), \(gatehouse))"
+            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, rateLimitStore: \(rateLimitStore.rawValue), revocationCapacity: \(revocationCapacity), revocationPollInterval: \(revocationPollInterval), logLevel: \(logLevel), corsOrigins: \(corsOrigins), \(gatehouse))"
     }
 }
 

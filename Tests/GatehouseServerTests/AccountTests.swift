@@ -253,14 +253,15 @@ func sessionID(of token: String) throws -> String {
         }
     }
 
-    /// The change is one transaction: when its last step cannot happen (the caller's own
-    /// session was revoked meanwhile) the password write before it is rolled back too.
+    /// A change from a session revoked meanwhile changes nothing: its access token is
+    /// refused at once (SPEC.md §3.6); `changePasswordInARevokedSessionRollsBack` in
+    /// `TransactionTests` covers the transaction itself, for a token that got past.
     @Test func aChangeThatCannotFinishChangesNothing() async throws {
         try await TestServer.withApp { client in
             let (auth, _) = try await client.registered(email: "dan@example.com")
             let phone = try await client.loginFrom("Phone", ip: "", email: "dan@example.com")
             #expect(try await client.deleteSession(try sessionID(of: auth.accessToken), bearer: phone.access).status == .noContent)
-            expectError(try await client.changePassword(Self.change, bearer: auth.accessToken), .unauthorized, "Session expired, please log in again")
+            expectError(try await client.changePassword(Self.change, bearer: auth.accessToken), .unauthorized, "Access token revoked")
             #expect(try await client.login(email: "dan@example.com").status == .ok)
             expectError(try await client.login(email: "dan@example.com", password: "brand-new-pass"), .unauthorized)
             #expect(try await client.refresh(cookie: phone.cookie).status == .ok)

@@ -143,6 +143,34 @@ import Testing
             #expect(names.count == 1)
         }
     }
+
+    /// A password change whose last step cannot happen (the caller's session was revoked
+    /// meanwhile) rolls back the password, the version and the change-table row with it.
+    @Test func changePasswordInARevokedSessionRollsBack() async throws {
+        try await withServing { serving, database, logger in
+            let users = FluentUserRepository(provider: serving.provider)
+            let sessions = FluentSessionRepository(provider: serving.provider)
+            let user = TransactionTests.user("dan@example.com")
+            try await users.create(user, logger: logger)
+            let now = Date(timeIntervalSince1970: 2_000)
+            let session = SessionRecord(
+                id: UUID(), userID: user.id, generation: 0, rotatedAt: now, createdAt: now, lastUsedAt: now,
+                expiresAt: now.addingTimeInterval(86_400), revokedAt: nil, userAgent: nil, ip: nil
+            )
+            try await sessions.create(session, audit: nil, logger: logger)
+            try await sessions.revoke(id: session.id, userID: user.id, at: now, audit: nil, logger: logger)
+            let before = try await count("SELECT COUNT(*) AS n FROM gatehouse_revocations", in: database)
+            let change = try await users.changePassword(
+                id: user.id, from: user.passwordHash, to: "$2b$04$" + String(repeating: "b", count: 53), keeping: session.id, at: now,
+                audit: nil, logger: logger
+            )
+            #expect(change == nil)
+            let stored = try #require(try await users.find(id: user.id, logger: logger))
+            #expect(stored.passwordHash == user.passwordHash)
+            #expect(stored.tokenVersion == 0)
+            #expect(try await count("SELECT COUNT(*) AS n FROM gatehouse_revocations", in: database) == before)
+        }
+    }
 }
 
 /// Runs `body` on a freshly migrated database opened as the server opens it, and closes

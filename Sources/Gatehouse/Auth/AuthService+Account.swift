@@ -15,6 +15,7 @@ extension AuthService {
         guard try await sessions.revokeLive(id: id, userID: claims.userID, at: now(), audit: audit, logger: logger) else {
             throw AppError.sessionNotFound
         }
+        await revocationsChanged(logger: logger)
         logger.debug("Session revoked", metadata: ["auth.user.id": "\(claims.sub)", "auth.revoked.session.id": "\(id)"])
     }
 
@@ -61,6 +62,7 @@ extension AuthService {
             throw AppError.sessionExpired
         }
         census.replaced(user.passwordHash, with: newHash)
+        await revocationsChanged(logger: logger)
         logger.info("Password changed", metadata: ["auth.user.id": "\(claims.sub)", "auth.session.id": "\(claims.sid)"])
         return tokens(
             userID: user.id, role: change.role, version: change.tokenVersion, session: claims.sessionID,

@@ -62,6 +62,7 @@ extension AuthService {
         case .forbidden: throw AppError.forbidden
         case .done: break
         }
+        await revocationsChanged(logger: logger)
         logger.info("Role changed", metadata: ["auth.user.id": "\(id)", "auth.user.role": "\(role.rawValue)", "auth.actor.id": "\(actor.map { "\($0)" } ?? "operator")"])
         return try await adminUser(id, logger: logger)
     }
@@ -69,12 +70,13 @@ extension AuthService {
     /// Deletes a user and their sessions. 404; 409 `Cannot remove the last admin`.
     public func adminDelete(_ id: UUID, actor: UUID?, client: ClientInfo? = nil, logger: Logger) async throws {
         let audit = event(.userDeleted, actor: actor, user: id, client: client)
-        switch try await users.delete(id: id, by: actor, audit: audit, logger: logger) {
+        switch try await users.delete(id: id, by: actor, at: now(), audit: audit, logger: logger) {
         case .notFound: throw AppError.userNotFound
         case .lastAdmin: throw AppError.lastAdmin
         case .forbidden: throw AppError.forbidden
         case .done: break
         }
+        await revocationsChanged(logger: logger)
         logger.info("User deleted", metadata: ["auth.user.id": "\(id)", "auth.actor.id": "\(actor.map { "\($0)" } ?? "operator")"])
     }
 
@@ -82,6 +84,7 @@ extension AuthService {
     public func adminLogout(_ id: UUID, actor: UUID?, client: ClientInfo? = nil, logger: Logger) async throws {
         let audit = event(.userLoggedOutByAdmin, actor: actor, user: id, client: client)
         guard try await users.logoutEverywhere(id: id, at: now(), audit: audit, logger: logger) else { throw AppError.userNotFound }
+        await revocationsChanged(logger: logger)
         logger.info("User logged out by admin", metadata: ["auth.user.id": "\(id)", "auth.actor.id": "\(actor.map { "\($0)" } ?? "operator")"])
     }
 

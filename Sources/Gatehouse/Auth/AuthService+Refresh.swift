@@ -96,6 +96,7 @@ extension AuthService {
                 id: session.id, userID: session.userID, at: now,
                 audit: event(.refreshReuseDetected, user: session.userID, session: session.id, client: client), logger: logger
             )
+            await revocationsChanged(logger: logger)
             logger.warning("Refresh token reuse detected; session revoked")
             throw AppError.sessionExpired
         }

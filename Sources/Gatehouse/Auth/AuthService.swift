@@ -29,11 +29,16 @@ public struct AuthService: Sendable {
     let census: PasswordHashCensus
     /// Sessions this process rotated recently (see `refresh`).
     let rotations = RotationHints()
+    /// Keeps the verifier's revocation list current (SPEC.md §3.6); `nil`: access tokens
+    /// stay valid until they expire, whatever changes.
+    public let revocations: (any RevocationFeed)?
     let now: @Sendable () -> Date
 
     /// Creates the service. `now` is injectable so rotation windows are tested without
     /// sleeping. `limiters` defaults to in-memory limiters for `configuration.rateLimits`;
-    /// a fleet passes limiters shared between instances.
+    /// a fleet passes limiters shared between instances. With `revocations`, the verifier
+    /// refuses revoked access tokens, and every change that revokes tokens returns only
+    /// once this instance's list holds it.
     public init(
         configuration: GatehouseConfiguration,
         keys: SigningKeys,
@@ -42,8 +47,10 @@ public struct AuthService: Sendable {
         audit: (any AuditRepository)? = nil,
         hasher: any PasswordHasher,
         limiters: RateLimiters? = nil,
+        revocations: (any RevocationFeed)? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.revocations = revocations
         self.limiters = limiters ?? .inMemory(configuration.rateLimits)
         self.hashQueue = PasswordHashQueue(
             depth: configuration.passwordHashQueue ?? PasswordHashQueue.defaultDepth(cost: configuration.bcryptCost)
@@ -56,7 +63,7 @@ public struct AuthService: Sendable {
         self.hasher = hasher
         self.census = PasswordHashCensus(dummyFor: { hasher.dummyHash(like: $0) })
         self.issuer = TokenIssuer(keys: keys, configuration: configuration)
-        self.verifier = TokenVerifier(keys: keys, configuration: configuration, now: now)
+        self.verifier = TokenVerifier(keys: keys, configuration: configuration, revocations: revocations?.list, now: now)
         self.now = now
     }
 
@@ -295,9 +302,23 @@ public struct AuthService: Sendable {
         case .others:
             try await sessions.revokeAll(userID: claims.userID, except: claims.sessionID, at: date, audit: audit, logger: logger)
         }
+        await revocationsChanged(logger: logger)
         logger.debug(
             "Logged out",
             metadata: ["auth.user.id": "\(claims.sub)", "auth.session.id": "\(claims.sid)", "auth.logout.scope": "\(scope.rawValue)"]
         )
+    }
+
+    /// After a change that revokes tokens has committed: returns once this instance's
+    /// revocation list holds it, so the change's own answer means "refused here from now
+    /// on". A failure (the database went away a moment after the commit) is logged, not
+    /// the client's: the feed's next poll brings the change in.
+    func revocationsChanged(logger: Logger) async {
+        guard let revocations else { return }
+        do {
+            try await revocations.catchUp(logger: logger)
+        } catch {
+            logger.warning("Revocation list not caught up; the next poll will", metadata: ["error.type": "\(type(of: error))"])
+        }
     }
 }

@@ -53,7 +53,8 @@ public struct GatehouseAuthenticator<Context: AuthRequestContext>: Authenticator
 
 /// Requires an identity put there by an authenticator. Without one it answers the 401 of
 /// SPEC.md §3.2 for what the request carried: no or malformed `Authorization` →
-/// `Authentication required`, an expired token → `Access token expired`, anything else
+/// `Authentication required`, an expired token → `Access token expired`, a revoked one
+/// (§3.6) → `Access token revoked`, anything else
 /// (including a valid token whose identity mapping found nobody) → `Invalid access
 /// token`; with `WWW-Authenticate: Bearer`, in Gatehouse's error shape (it renders
 /// itself, with or without `GatehouseErrorMiddleware`). The token is only looked at
@@ -99,6 +100,7 @@ extension TokenVerifier {
         case .some(nil): return nil
         case .some(.success(let claims)?): return claims
         case .some(.failure(.expired)?): throw .accessTokenExpired
+        case .some(.failure(.revoked)?): throw .accessTokenRevoked
         case .some(.failure?): throw .invalidAccessToken
         }
     }

@@ -41,7 +41,7 @@ public protocol UserRepository: Sendable {
     func setRole(id: UUID, to role: Role, by actor: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> AdminChange
     /// Deletes a user and their sessions, as one transaction with `audit`, refusing to
     /// delete the last admin, and refusing an `actor` that is no longer an admin.
-    func delete(id: UUID, by actor: UUID?, audit: AuditEvent?, logger: Logger) async throws -> AdminChange
+    func delete(id: UUID, by actor: UUID?, at date: Date, audit: AuditEvent?, logger: Logger) async throws -> AdminChange
     /// How many stored password hashes begin with each 7-character prefix (bcrypt's
     /// `$2b$12$`, which holds the cost): the login path makes an unknown email cost what
     /// the most common stored hash costs.

@@ -17,7 +17,9 @@ import Foundation
 /// 4. the payload: a flat JSON object without a repeated key, read by `ClaimSet`;
 ///    header and payload are parsed by `JSONParser`, the same strict RFC 8259 parser as
 ///    request bodies, so no input is read two ways;
-/// 5. `iss`, `aud`, `iat`/`nbf` (not in the future beyond the skew) and `exp`.
+/// 5. `iss`, `aud`, `iat`/`nbf` (not in the future beyond the skew) and `exp`;
+/// 6. for access tokens, the revocation list when there is one (SPEC.md §3.6): a hash
+///    lookup by user, skipped while the list is empty.
 public struct TokenVerifier: Sendable {
     /// Tokens longer than this are refused before any parsing.
     public static let maximumTokenLength = 8_192
@@ -28,14 +30,21 @@ public struct TokenVerifier: Sendable {
     let audience: String?
     let clockSkew: Int
     let now: @Sendable () -> Date
+    /// Recent revocations; `nil`: none are checked.
+    public let revocations: RevocationList?
 
-    /// Creates a verifier. `now` is injectable so expiry is tested without sleeping.
-    public init(keys: SigningKeys, configuration: GatehouseConfiguration, now: @escaping @Sendable () -> Date = { Date() }) {
+    /// Creates a verifier. `now` is injectable so expiry is tested without sleeping. With
+    /// `revocations`, an access token that list refuses is `TokenError.revoked`.
+    public init(
+        keys: SigningKeys, configuration: GatehouseConfiguration, revocations: RevocationList? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.accessKey = keys.accessKey
         self.refreshKey = keys.refreshKey
         self.issuer = configuration.issuer
         self.audience = configuration.audience
         self.clockSkew = configuration.clockSkew
+        self.revocations = revocations
         self.now = now
     }
 
@@ -50,7 +59,8 @@ public struct TokenVerifier: Sendable {
         guard let payload = Self.verifiedPayload(token, key: accessKey), let claims = AccessClaims(claims: payload) else {
             throw .invalid
         }
-        try checkTimes(iat: claims.iat, exp: claims.exp, nbf: claims.nbf, iss: claims.iss, aud: claims.aud, audience: audience)
+        let now = try checkTimes(iat: claims.iat, exp: claims.exp, nbf: claims.nbf, iss: claims.iss, aud: claims.aud, audience: audience)
+        if let revocations, revocations.refuses(claims, now: now) { throw .revoked }
         return claims
     }
 
@@ -59,15 +69,16 @@ public struct TokenVerifier: Sendable {
         guard let payload = Self.verifiedPayload(token, key: refreshKey), let claims = RefreshClaims(claims: payload) else {
             throw .invalid
         }
-        try checkTimes(iat: claims.iat, exp: claims.exp, nbf: claims.nbf, iss: claims.iss, aud: claims.aud, audience: nil)
+        _ = try checkTimes(iat: claims.iat, exp: claims.exp, nbf: claims.nbf, iss: claims.iss, aud: claims.aud, audience: nil)
         return claims
     }
 
     /// Issuer, audience and times. The claims are any 64-bit integers a key holder chose
     /// (`exp = Int.max` included), so no arithmetic touches them: the skew is applied to
     /// the clock's reading, which is a small positive number, never to a claim. Gatehouse
-    /// never issues a negative time, so one is refused.
-    private func checkTimes(iat: Int, exp: Int, nbf: Int?, iss: String, aud: String?, audience: String?) throws(TokenError) {
+    /// never issues a negative time, so one is refused. Returns the clock's reading, in
+    /// Unix seconds.
+    private func checkTimes(iat: Int, exp: Int, nbf: Int?, iss: String, aud: String?, audience: String?) throws(TokenError) -> Int {
         guard iss == issuer, aud == audience else { throw .invalid }
         let now = Int(self.now().timeIntervalSince1970.rounded(.down))
         let latest = now + clockSkew
@@ -75,6 +86,7 @@ public struct TokenVerifier: Sendable {
         guard iat >= 0, iat <= latest, exp > iat else { throw .invalid }
         if let nbf, nbf < 0 || nbf > latest { throw .invalid }
         guard exp > earliest else { throw .expired }
+        return now
     }
 
     /// Steps 1–4 above: the payload's claims when the token is well formed, pinned and
