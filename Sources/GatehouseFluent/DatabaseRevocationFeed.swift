@@ -45,7 +45,8 @@ public final class DatabaseRevocationFeed: RevocationFeed, Service {
 
     /// The PostgreSQL channel the change table's trigger notifies.
     public static let channel = "gatehouse_revocations"
-    /// The listener connection's `application_name`.
+    /// The listener connection's `application_name` (`gatehouse serve` adds `:schema`
+    /// when `DATABASE_URL` names one).
     public static let listenerApplicationName = "gatehouse-revocations"
 
     /// A feed of `provider`'s change table into `list`. `listener` is the PostgreSQL
@@ -65,7 +66,9 @@ public final class DatabaseRevocationFeed: RevocationFeed, Service {
         self.poller = RevocationPoller(store: store, list: list, logger: logger, now: now)
         self.pollInterval = pollInterval
         if var listener {
-            listener.options.additionalStartupParameters.append(("application_name", Self.listenerApplicationName))
+            if !listener.options.additionalStartupParameters.contains(where: { $0.0 == "application_name" }) {
+                listener.options.additionalStartupParameters.append(("application_name", Self.listenerApplicationName))
+            }
             self.listener = listener
         } else {
             self.listener = nil
@@ -141,18 +144,25 @@ public final class DatabaseRevocationFeed: RevocationFeed, Service {
                 let connection = try await PostgresConnection.connect(
                     on: eventLoopGroup.any(), configuration: configuration, id: 0, logger: FluentDatabaseProvider.quiet(logger)
                 )
-                try await withTaskCancellationHandler {
-                    try await connection.listen(on: Self.channel) { notifications in
-                        listening.store(true, ordering: .relaxed)
-                        if connectedBefore { logger.info("Revocation listener reconnected") }
-                        connectedBefore = true
-                        delay = .milliseconds(100)
-                        // Whatever changed while nobody listened.
-                        wakeUp.yield()
-                        for try await _ in notifications { wakeUp.yield() }
+                // Closed on every way out (a connection dropped unclosed traps in PostgresNIO's
+                // debug builds).
+                do {
+                    try await withTaskCancellationHandler {
+                        try await connection.listen(on: Self.channel) { notifications in
+                            listening.store(true, ordering: .relaxed)
+                            if connectedBefore { logger.info("Revocation listener reconnected") }
+                            connectedBefore = true
+                            delay = .milliseconds(100)
+                            // Whatever changed while nobody listened.
+                            wakeUp.yield()
+                            for try await _ in notifications { wakeUp.yield() }
+                        }
+                    } onCancel: {
+                        _ = connection.close() as EventLoopFuture<Void>
                     }
-                } onCancel: {
-                    _ = connection.close() as EventLoopFuture<Void>
+                } catch {
+                    try? await connection.close()
+                    throw error
                 }
                 listening.store(false, ordering: .relaxed)
                 try? await connection.close()

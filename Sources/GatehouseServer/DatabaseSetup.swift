@@ -56,7 +56,12 @@ enum DatabaseSetup {
                 ),
                 as: .psql
             )
-            return (databases, nil, configuration.coreConfiguration)
+            // The revocation listener's connection, named (with the schema, when there is
+            // one) so an operator can find it in `pg_stat_activity`.
+            var listener = configuration.coreConfiguration
+            let name = DatabaseRevocationFeed.listenerApplicationName + (postgres.schema.map { ":" + $0 } ?? "")
+            listener.options.additionalStartupParameters.append(("application_name", name))
+            return (databases, nil, listener)
         }
     }
 

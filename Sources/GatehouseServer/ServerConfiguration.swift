@@ -27,8 +27,8 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     /// Where rate limits are counted (`RATE_LIMIT_STORE`): this process, or the database
     /// every instance shares.
     public var rateLimitStore: RateLimitStore
-    /// Most revocation entries plus revoked sessions held in memory (`REVOCATION_CAPACITY`);
-    /// past it the list fails safe (see `RevocationList`).
+    /// Most revocations held in memory (`REVOCATION_CAPACITY`); past it the list fails
+    /// safe (see `RevocationList`).
     public var revocationCapacity: Int
     /// How often the change table is polled (`REVOCATION_POLL_MS`, 500 ms).
     public var revocationPollInterval: Duration

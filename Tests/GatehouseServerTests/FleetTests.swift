@@ -100,7 +100,10 @@ import Testing
         ]
         for (method, path, headers, json) in requests {
             let started = Date()
-            let answer = try #require(exchange(port: port, method, path, headers: headers, json: json))
+            let answer = try #require(
+                exchange(port: port, method, path, headers: headers, json: json),
+                "no answer; server log:\n\((try? String(contentsOf: server.log, encoding: .utf8)) ?? "")"
+            )
             #expect(answer.status == 503, "\(method) \(path): \(answer.status) \(answer.body)")
             #expect(answer.string("status") == "error")
             #expect(answer.string("message") == "Service unavailable")

@@ -215,7 +215,7 @@ extension TestClientProtocol {
             )
             try await feed.load()
             #expect(feed.list.users == 2_000)
-            #expect(feed.list.count == 4_000)
+            #expect(feed.list.count == 2_000)
 
             clock.advance(830 + 20)
             try await feed.catchUp(logger: logger)

@@ -159,27 +159,28 @@ enum TestServer {
         logger: Logger? = nil,
         logLevel: Logger.Level = .info,
         rateLimitStore: RateLimitStore = .memory,
+        revocationPollInterval: Duration = .milliseconds(ServerConfiguration.defaultRevocationPollMilliseconds),
         setup: TestingSetup = .router,
         _ body: @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         try await Slots.apps.with {
             try await run(
                 settings, database: database, clock: clock, corsOrigins: corsOrigins, logger: logger, logLevel: logLevel,
-                rateLimitStore: rateLimitStore, setup: setup, body
+                rateLimitStore: rateLimitStore, revocationPollInterval: revocationPollInterval, setup: setup, body
             )
         }
     }
 
     private static func run<T: Sendable>(
         _ settings: GatehouseConfiguration, database: TemporaryDatabase?, clock: TestClock?, corsOrigins: [String],
-        logger: Logger?, logLevel: Logger.Level, rateLimitStore: RateLimitStore, setup: TestingSetup,
+        logger: Logger?, logLevel: Logger.Level, rateLimitStore: RateLimitStore, revocationPollInterval: Duration, setup: TestingSetup,
         _ body: @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let temporary = database ?? TemporaryDatabase()
         defer { if database == nil { temporary.remove() } }
         let configuration = ServerConfiguration(
             gatehouse: settings, port: 0, database: temporary.location, databasePoolSize: 2, logLevel: logLevel, corsOrigins: corsOrigins,
-            rateLimitStore: rateLimitStore
+            rateLimitStore: rateLimitStore, revocationPollInterval: revocationPollInterval
         )
         let now: @Sendable () -> Date
         if let clock {

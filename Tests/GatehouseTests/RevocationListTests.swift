@@ -73,7 +73,7 @@ import Testing
         }
         list.apply(changes, now: Self.now + 99)
         #expect(list.users == 100_000)
-        #expect(list.count == 200_000)
+        #expect(list.count == 100_000)
         let last = changes[99_999]
         guard case .session(let revoked) = last.kind else { return }
         #expect(list.refuses(claims(last.userID, session: revoked), now: Self.now + 99))

@@ -44,7 +44,7 @@ public struct RevocationChange: Sendable, Equatable {
 /// latest change, when no token it affects can still be valid, so memory follows the
 /// changes of one access-token lifetime, not the number of users.
 ///
-/// Past `capacity` (entries plus revoked sessions), the entries that would expire soonest
+/// Past `capacity` revocations (an entry counts one, or one per revoked session), the entries that would expire soonest
 /// are evicted, and the list fails safe rather than forgetting: it remembers the evicted
 /// users in a fixed 128 KiB bit set (a hash of the user id; a collision refuses another
 /// user too) and, until the evicted entries would have expired, refuses every token of
@@ -91,7 +91,8 @@ public final class RevocationList: Sendable {
 
     struct State {
         var entries: [UUID: Entry] = [:]
-        /// Entries plus revoked sessions: what `capacity` bounds.
+        /// Revocations held: one per entry, or one per revoked session of an entry with
+        /// several. What `capacity` bounds.
         var size = 0
         /// (until, user) in the order entries were created or extended; an item whose
         /// entry has since been extended or removed is skipped.
@@ -103,14 +104,14 @@ public final class RevocationList: Sendable {
 
     /// Seconds an entry is kept after its user's latest change.
     public let window: Int
-    /// Most entries plus revoked sessions kept.
+    /// Most revocations kept (an entry counts one, or one per revoked session).
     public let capacity: Int
     private let state = Mutex(State())
     /// Whether any entry or an eviction horizon exists: the verifier's lock-free fast path.
     private let active = Atomic<Bool>(false)
 
     /// A list keeping each change `window` seconds (`JWT_ACCESS_TTL` + skew), holding at
-    /// most `capacity` entries and revoked sessions.
+    /// most `capacity` revocations.
     public init(window: Int, capacity: Int = 1_000_000) {
         self.window = max(1, window)
         self.capacity = max(1, capacity)
@@ -155,8 +156,9 @@ public final class RevocationList: Sendable {
                     entry.minimumVersion = max(entry.minimumVersion, version)
                 case .session(let session):
                     if !entry.sessions.contains(session) {
+                        // An entry weighs one revocation, or one per revoked session.
+                        if !entry.sessions.isEmpty { state.size += 1 }
                         entry.sessions.append(session)
-                        state.size += 1
                     }
                 case .role(let role):
                     if change.sequence > entry.roleSequence {
@@ -217,11 +219,11 @@ public final class RevocationList: Sendable {
         }
         guard let entry = state.entries[item.user], entry.until == item.until else { return nil }
         state.entries[item.user] = nil
-        state.size -= 1 + entry.sessions.count
+        state.size -= max(1, entry.sessions.count)
         return (item.user, entry)
     }
 
-    /// Entries plus revoked sessions held now.
+    /// Revocations held now (an entry counts one, or one per revoked session).
     public var count: Int { state.withLock { $0.size } }
     /// Users with an entry now.
     public var users: Int { state.withLock { $0.entries.count } }
