@@ -13,8 +13,9 @@
 #   verify/health  authenticated request vs the framework's floor (summed over every
 #                  alternation of every run)
 #   login/ceiling  logins/s vs cores ÷ one bcrypt hash
-# Prints a table (the last run) and one JSON line per scenario; then the data-path
-# scenarios (refresh grace path and rotation, login and register at cost 4, logout) on
+# The server starts with BENCH_REVOCATIONS (100,000) live revocations in its list.
+# Prints a table (the last run) and one JSON line per scenario; then the revocation
+# figures (scripts/bench-revocation.sh) and the data-path scenarios (refresh grace path and rotation, login and register at cost 4, logout) on
 # SQLite and PostgreSQL, from scripts/bench-data.sh (see the end of this script).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,7 +87,12 @@ record() { # name rps p50 p99 errors anon_kb [cpu_ms_per_request]
     JSON+=("{\"scenario\":\"$1\",\"rps\":$2,\"p50_ms\":$3,\"p99_ms\":$4,\"errors\":$5,\"anon_kb\":$6,\"cpu_ms_per_request\":${7:-null}}")
 }
 
-# --- setup: the server, one user ---
+# --- setup: 100,000 live revocations (other users' sessions, made now, so the list
+# holds them for the whole run: every verify looks its user up among them), the
+# server, one user ---
+REVOCATIONS="${BENCH_REVOCATIONS:-100000}"
+"$BIN" migrate >/dev/null
+scripts/bench/seed-revocations.sh "${DATABASE_URL#sqlite://}" "$REVOCATIONS"
 start_server
 FIRST_STARTUP="$STARTUP_S"
 sleep 1
@@ -180,7 +186,7 @@ GROWTH_KB=$(( ${RUN_KB[-1]} - ${RUN_KB[0]} ))
 ANON_GROWTH_KB=$(( ${ANON_KB[-1]} - ${ANON_KB[0]} ))
 printf '\n%-26s %10s %9s %9s %7s %9s %11s\n' scenario "req/s" "p50 ms" "p99 ms" errors "anon MB" "CPU ms/req"
 printf '%s\n' "${ROWS[@]}"
-printf '\nverify/health               %s   (target >= 0.80; %d alternations)\n' "$VERIFY_RATIO" $(( RUNS * 2 ))
+printf '\nverify/health               %s   (target >= 0.80; %d alternations; %d live revocations)\n' "$VERIFY_RATIO" $(( RUNS * 2 )) "$REVOCATIONS"
 printf 'login/(cores / one hash)    %s   (%s cores, one hash %.1f ms, ceiling %s/s; target >= 0.95)\n' \
     "$LOGIN_RATIO" "$CORES" "$(calc "$ONE_HASH_S * 1000" 1)" "$CEILING"
 printf 'verify during login         p50 %s ms, p99 %s ms   (target p99 <= 20 ms)\n' "$DURING_P50" "$DURING_P99"
@@ -193,6 +199,17 @@ printf '%s\n' "${JSON[@]}"
 printf '{"verify_health_ratio":%s,"login_ceiling_ratio":%s,"idle_anon_kb":%d,"idle_pss_kb":%d,"idle_rss_kb":%d,"peak_rss_kb":%d,"anon_after_runs_kb":[%s],"pss_after_runs_kb":[%s],"rss_after_runs_kb":[%s],"startup_s":%.3f}\n' \
     "$VERIFY_RATIO" "$LOGIN_RATIO" "$IDLE_ANON_KB" "$IDLE_PSS_KB" "$IDLE_KB" "$PEAK_KB" "$(IFS=,; echo "${ANON_KB[*]}")" \
     "$(IFS=,; echo "${PSS_KB[*]}")" "$(IFS=,; echo "${RUN_KB[*]}")" "$RESTART_S"
+
+# Instant revocation (issue 14): the list's memory per entry (SQLite) and propagation
+# between two instances, polled (SQLite) and notified (PostgreSQL). BENCH_REVOCATION=0
+# skips it.
+if [[ "${BENCH_REVOCATION:-1}" != 0 ]]; then
+    echo
+    BENCH_BIN="$BIN" scripts/bench-revocation.sh
+    if [[ "${BENCH_POSTGRES:-1}" != 0 ]]; then
+        BENCH_BIN="$BIN" scripts/test-postgres.sh scripts/bench-revocation.sh
+    fi
+fi
 
 # The data path (issue 12): every request that touches the database, in CPU time per
 # request at BCRYPT_COST=4, on SQLite and then on a throwaway PostgreSQL cluster

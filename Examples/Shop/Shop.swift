@@ -36,6 +36,8 @@ struct ShopContext: AuthRequestContext, RemoteAddressRequestContext {
 struct Shop {
     let auth: AuthService
     let databases: Databases
+    /// Keeps the verifier's revocation list current: a logout refuses its tokens at once.
+    let revocations: DatabaseRevocationFeed
     let settings: GatehouseConfiguration
 
     /// Reads Gatehouse's settings from `reader` (the variables of Gatehouse's README) and
@@ -49,7 +51,13 @@ struct Shop {
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: databases.eventLoopGroup.any())
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()
-        return Shop(auth: await AuthService.fluent(configuration: settings, databases: databases), databases: databases, settings: settings)
+        let provider = FluentDatabaseProvider(databases: databases)
+        let revocations = DatabaseRevocationFeed(
+            list: RevocationList(configuration: settings), provider: provider, eventLoopGroup: databases.eventLoopGroup, logger: logger
+        )
+        try await revocations.load()
+        let auth = await AuthService.fluent(configuration: settings, provider: provider, revocations: revocations)
+        return Shop(auth: auth, databases: databases, revocations: revocations, settings: settings)
     }
 
     func router() -> Router<ShopContext> {
@@ -77,7 +85,7 @@ struct Shop {
 
     func application(host: String = "127.0.0.1", port: Int = 8081, logger: Logger) -> some ApplicationProtocol {
         var app = Application(router: router(), configuration: .init(address: .hostname(host, port: port)), logger: logger)
-        app.addServices(databases)
+        app.addServices(databases, revocations)
         return app
     }
 }

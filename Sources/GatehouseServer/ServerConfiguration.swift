@@ -61,7 +61,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     /// Ninety days.
     public static let defaultAuditRetention = 90 * 86_400
-    /// A million revocations in one access-token window (about 130 MB; README "Instant
+    /// A million revocations in one access-token window (about 240 MB; README "Instant
     /// revocation").
     public static let defaultRevocationCapacity = 1_000_000
     /// Twice a second: a change reaches every instance within a second even with no
