@@ -13,6 +13,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Gatehouse", targets: ["Gatehouse"]),
+        // Token verification and keys on swift-crypto alone, for services that verify
+        // Gatehouse tokens (SPEC.md §3.7).
+        .library(name: "GatehouseJWT", targets: ["GatehouseJWT"]),
         .library(name: "GatehouseFluent", targets: ["GatehouseFluent"]),
         .executable(name: "gatehouse", targets: ["GatehouseServer"]),
     ],
@@ -37,8 +40,17 @@ let package = Package(
     ],
     targets: [
         .target(
+            name: "GatehouseJWT",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Gatehouse",
             dependencies: [
+                "GatehouseJWT",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -1,4 +1,5 @@
 import Configuration
+import Foundation
 
 /// Settings read by their variable names of SPEC.md §1 (`JWT_ACCESS_SECRET`), from a
 /// swift-configuration `ConfigReader` (the Hummingbird template's convention) or plain
@@ -64,11 +65,14 @@ public struct ConfigurationVariables: Sendable {
     static let libraryNames = [
         "APP_ENV", "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "JWT_ACCESS_TTL", "JWT_REFRESH_TTL", "JWT_ISSUER", "JWT_AUDIENCE",
         "BCRYPT_COST", "REFRESH_REUSE_INTERVAL", "RATE_LIMIT_LOGIN", "RATE_LIMIT_REGISTER", "RATE_LIMIT_REFRESH",
-        "LOGIN_FAILURES_PER_ACCOUNT", "TRUST_PROXY", "PASSWORD_HASH_QUEUE",
+        "LOGIN_FAILURES_PER_ACCOUNT", "TRUST_PROXY", "PASSWORD_HASH_QUEUE", "JWT_ALGORITHM", "JWT_PRIVATE_KEY_FILE",
+        "JWT_PREVIOUS_PUBLIC_KEY_FILES", "JWT_ACCESS_SECRET_PREVIOUS", "JWT_REFRESH_SECRET_PREVIOUS", "ACCESS_TOKEN_CACHE",
     ]
 
     /// Variables whose values are secrets.
-    static let secretNames: Set<String> = ["JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "DATABASE_URL"]
+    static let secretNames: Set<String> = [
+        "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "JWT_ACCESS_SECRET_PREVIOUS", "JWT_REFRESH_SECRET_PREVIOUS", "DATABASE_URL",
+    ]
 
     /// The raw value of `name`; `nil` when unset, empty or unreadable (see `unreadable`).
     public func string(_ name: String) -> String? {
@@ -93,6 +97,19 @@ public struct ConfigurationVariables: Sendable {
             throw ConfigurationError(name, "must be a duration\(floor) such as 900, 900s, 15m, 12h or 7d")
         }
         return seconds
+    }
+
+    /// The text of the file at the path `name` holds; keys are small, so more than 1 MiB
+    /// is refused rather than read.
+    public func keyFile(_ name: String, path: String) throws(ConfigurationError) -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard let size = attributes?[.size] as? Int, let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(name, "names \(path), which cannot be read")
+        }
+        guard size <= 1 << 20, let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(name, "names \(path), which is not a PEM file")
+        }
+        return text
     }
 
     /// `N/DURATION` or `off` (`nil`).
@@ -165,6 +182,35 @@ extension GatehouseConfiguration {
             return try variables.integer("PASSWORD_HASH_QUEUE", default: 0, in: 1...maximumPasswordHashQueue)
         }
 
+        let algorithm = check { () throws(ConfigurationError) -> JWTAlgorithm in
+            guard let raw = variables.string("JWT_ALGORITHM") else { return .hs256 }
+            guard let algorithm = JWTAlgorithm.allCases.first(where: { $0.rawValue.lowercased() == raw.lowercased() }) else {
+                throw ConfigurationError("JWT_ALGORITHM", "must be one of \(JWTAlgorithm.names)")
+            }
+            return algorithm
+        }
+        let privateKey = check { () throws(ConfigurationError) -> JWTPrivateKey? in
+            guard let path = variables.string("JWT_PRIVATE_KEY_FILE") else { return nil }
+            let pem = try variables.keyFile("JWT_PRIVATE_KEY_FILE", path: path)
+            do { return try JWTPrivateKey(pemRepresentation: pem) } catch {
+                throw ConfigurationError("JWT_PRIVATE_KEY_FILE", "names \(path), which \(error)")
+            }
+        }
+        let previousKeys = check { () throws(ConfigurationError) -> [JWTPublicKey] in
+            guard let list = variables.string("JWT_PREVIOUS_PUBLIC_KEY_FILES") else { return [] }
+            var keys: [JWTPublicKey] = []
+            for path in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !path.isEmpty {
+                let pem = try variables.keyFile("JWT_PREVIOUS_PUBLIC_KEY_FILES", path: path)
+                do { keys.append(try JWTPublicKey(pemRepresentation: pem)) } catch {
+                    throw ConfigurationError("JWT_PREVIOUS_PUBLIC_KEY_FILES", "names \(path), which \(error)")
+                }
+            }
+            return keys
+        }
+        let tokenCache = check { () throws(ConfigurationError) in
+            try variables.integer("ACCESS_TOKEN_CACHE", default: AccessTokenVerifier.defaultCacheCapacity, in: 0...maximumVerifiedTokenCache)
+        }
+
         var accessSecret = variables.string("JWT_ACCESS_SECRET")
         var refreshSecret = variables.string("JWT_REFRESH_SECRET")
         for (name, secret) in [("JWT_ACCESS_SECRET", accessSecret), ("JWT_REFRESH_SECRET", refreshSecret)]
@@ -186,7 +232,11 @@ extension GatehouseConfiguration {
             accessTokenTTL: accessTTL ?? 900, refreshTokenTTL: refreshTTL ?? 604_800,
             issuer: variables.string("JWT_ISSUER") ?? "gatehouse", audience: variables.string("JWT_AUDIENCE"),
             bcryptCost: cost ?? 12, refreshReuseInterval: reuse ?? 10, rateLimits: limits ?? RateLimits(),
-            trustedProxies: trustedProxies ?? .none, passwordHashQueue: hashQueue ?? nil
+            trustedProxies: trustedProxies ?? .none, passwordHashQueue: hashQueue ?? nil, algorithm: algorithm ?? .hs256,
+            privateKey: privateKey ?? nil, previousPublicKeys: previousKeys ?? [],
+            previousAccessSecret: variables.string("JWT_ACCESS_SECRET_PREVIOUS"),
+            previousRefreshSecret: variables.string("JWT_REFRESH_SECRET_PREVIOUS"),
+            verifiedTokenCacheCapacity: tokenCache ?? AccessTokenVerifier.defaultCacheCapacity
         )
         for problem in configuration.problems where !errors.contains(where: { $0.variable == problem.variable }) {
             errors.append(problem)

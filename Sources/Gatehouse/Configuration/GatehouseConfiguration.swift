@@ -36,6 +36,20 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     /// Most password hashes waiting or running at once (`PASSWORD_HASH_QUEUE`); `nil`
     /// picks `PasswordHashQueue.defaultDepth(cost:cores:)`.
     public private(set) var passwordHashQueue: Int?
+    /// How access tokens are signed (`JWT_ALGORITHM`, SPEC.md §3.7).
+    public private(set) var algorithm: JWTAlgorithm
+    /// The signing key of an asymmetric `algorithm` (`JWT_PRIVATE_KEY_FILE`).
+    public private(set) var privateKey: JWTPrivateKey?
+    /// Earlier signing keys, still accepted and published (`JWT_PREVIOUS_PUBLIC_KEY_FILES`).
+    public private(set) var previousPublicKeys: [JWTPublicKey]
+    /// An earlier access secret, accepted for verification only, under HS256
+    /// (`JWT_ACCESS_SECRET_PREVIOUS`).
+    public private(set) var previousAccessSecret: String?
+    /// An earlier refresh secret, accepted for verification only (`JWT_REFRESH_SECRET_PREVIOUS`).
+    public private(set) var previousRefreshSecret: String?
+    /// Most verified access tokens remembered under an asymmetric algorithm
+    /// (`ACCESS_TOKEN_CACHE`); 0 turns the cache off.
+    public private(set) var verifiedTokenCacheCapacity: Int
 
     /// Creates and validates a configuration; every parameter but the secrets has the
     /// SPEC.md default, except `environment`, which is `production` (see above).
@@ -53,13 +67,21 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         clockSkew: Int = 30,
         rateLimits: RateLimits = RateLimits(),
         trustedProxies: TrustedProxies = .none,
-        passwordHashQueue: Int? = nil
+        passwordHashQueue: Int? = nil,
+        algorithm: JWTAlgorithm = .hs256,
+        privateKey: JWTPrivateKey? = nil,
+        previousPublicKeys: [JWTPublicKey] = [],
+        previousAccessSecret: String? = nil,
+        previousRefreshSecret: String? = nil,
+        verifiedTokenCacheCapacity: Int = AccessTokenVerifier.defaultCacheCapacity
     ) throws(ConfigurationErrors) {
         self.init(
             unchecked: environment, accessSecret: accessSecret, refreshSecret: refreshSecret, accessTokenTTL: accessTokenTTL,
             refreshTokenTTL: refreshTokenTTL, issuer: issuer, audience: audience, bcryptCost: bcryptCost,
             refreshReuseInterval: refreshReuseInterval, clockSkew: clockSkew, rateLimits: rateLimits,
-            trustedProxies: trustedProxies, passwordHashQueue: passwordHashQueue
+            trustedProxies: trustedProxies, passwordHashQueue: passwordHashQueue, algorithm: algorithm, privateKey: privateKey,
+            previousPublicKeys: previousPublicKeys, previousAccessSecret: previousAccessSecret,
+            previousRefreshSecret: previousRefreshSecret, verifiedTokenCacheCapacity: verifiedTokenCacheCapacity
         )
         let problems = self.problems
         guard problems.isEmpty else { throw ConfigurationErrors(errors: problems) }
@@ -71,7 +93,10 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     package init(
         unchecked environment: AppEnvironment, accessSecret: String, refreshSecret: String, accessTokenTTL: Int,
         refreshTokenTTL: Int, issuer: String, audience: String?, bcryptCost: Int, refreshReuseInterval: Int,
-        clockSkew: Int = 30, rateLimits: RateLimits, trustedProxies: TrustedProxies, passwordHashQueue: Int?
+        clockSkew: Int = 30, rateLimits: RateLimits, trustedProxies: TrustedProxies, passwordHashQueue: Int?,
+        algorithm: JWTAlgorithm = .hs256, privateKey: JWTPrivateKey? = nil, previousPublicKeys: [JWTPublicKey] = [],
+        previousAccessSecret: String? = nil, previousRefreshSecret: String? = nil,
+        verifiedTokenCacheCapacity: Int = AccessTokenVerifier.defaultCacheCapacity
     ) {
         self.environment = environment
         self.accessSecret = accessSecret
@@ -86,12 +111,20 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.rateLimits = rateLimits
         self.trustedProxies = trustedProxies
         self.passwordHashQueue = passwordHashQueue
+        self.algorithm = algorithm
+        self.privateKey = privateKey
+        self.previousPublicKeys = previousPublicKeys
+        self.previousAccessSecret = previousAccessSecret
+        self.previousRefreshSecret = previousRefreshSecret
+        self.verifiedTokenCacheCapacity = verifiedTokenCacheCapacity
     }
 
     /// Longest secret accepted: far beyond any real key, and it bounds what is hashed.
     public static let maximumSecretLength = 4_096
     /// Most password hashes a queue may be configured to hold.
     public static let maximumPasswordHashQueue = 100_000
+    /// Most verified tokens a cache may be configured to hold.
+    public static let maximumVerifiedTokenCache = 10_000_000
 
     /// What is wrong with this configuration, by the rules of the server's loader; empty
     /// when it is valid.
@@ -107,6 +140,7 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         if accessSecret == refreshSecret {
             problems.append(ConfigurationError("JWT_REFRESH_SECRET", "must differ from JWT_ACCESS_SECRET"))
         }
+        problems += keyProblems
         for (name, ttl) in [("JWT_ACCESS_TTL", accessTokenTTL), ("JWT_REFRESH_TTL", refreshTokenTTL)]
         where !(1...TimeSpan.maximumSeconds).contains(ttl) {
             problems.append(ConfigurationError(name, "must be a duration greater than zero such as 900, 900s, 15m, 12h or 7d"))
@@ -140,6 +174,44 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         return problems
     }
 
+    /// The rules of SPEC.md §3.7: an asymmetric algorithm needs a private key of its
+    /// type; HS256 takes none; previous secrets are secrets like the current ones, kept
+    /// apart between the two kinds of token, and only mean something under HS256 (access).
+    var keyProblems: [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        switch (algorithm.isAsymmetric, privateKey) {
+        case (true, nil):
+            problems.append(ConfigurationError("JWT_PRIVATE_KEY_FILE", "is required when JWT_ALGORITHM is \(algorithm.rawValue)"))
+        case (true, let key?) where key.algorithm != algorithm:
+            problems.append(ConfigurationError("JWT_PRIVATE_KEY_FILE", "holds a key for \(key.algorithm.rawValue), not \(algorithm.rawValue)"))
+        case (false, _?):
+            problems.append(ConfigurationError("JWT_PRIVATE_KEY_FILE", "is only used with JWT_ALGORITHM EdDSA, ES256 or RS256"))
+        default:
+            break
+        }
+        for (name, secret) in [("JWT_ACCESS_SECRET_PREVIOUS", previousAccessSecret), ("JWT_REFRESH_SECRET_PREVIOUS", previousRefreshSecret)] {
+            guard let secret else { continue }
+            if secret.count < 32 {
+                problems.append(ConfigurationError(name, "must be at least 32 characters"))
+            } else if secret.utf8.count > Self.maximumSecretLength {
+                problems.append(ConfigurationError(name, "must be at most \(Self.maximumSecretLength) bytes"))
+            }
+        }
+        if let previousAccessSecret, previousAccessSecret == refreshSecret || previousAccessSecret == previousRefreshSecret {
+            problems.append(ConfigurationError("JWT_ACCESS_SECRET_PREVIOUS", "must differ from the refresh secrets"))
+        }
+        if let previousRefreshSecret, previousRefreshSecret == accessSecret {
+            problems.append(ConfigurationError("JWT_REFRESH_SECRET_PREVIOUS", "must differ from JWT_ACCESS_SECRET"))
+        }
+        if previousAccessSecret != nil && algorithm.isAsymmetric {
+            problems.append(ConfigurationError("JWT_ACCESS_SECRET_PREVIOUS", "is only accepted when JWT_ALGORITHM is HS256"))
+        }
+        if !(0...Self.maximumVerifiedTokenCache).contains(verifiedTokenCacheCapacity) {
+            problems.append(ConfigurationError("ACCESS_TOKEN_CACHE", "must be a whole number from 0 to \(Self.maximumVerifiedTokenCache)"))
+        }
+        return problems
+    }
+
     /// Whether cookies carry `Secure`.
     public var secureCookies: Bool { environment == .production }
 
@@ -149,7 +221,10 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
             + "issuer: \(issuer), audience: \(audience ?? "nil"), bcryptCost: \(bcryptCost), "
             + "refreshReuseInterval: \(refreshReuseInterval)s, clockSkew: \(clockSkew)s, "
             + "rateLimits: \(rateLimits), trustedProxies: \(trustedProxies), "
-            + "passwordHashQueue: \(passwordHashQueue.map(String.init) ?? "default"))"
+            + "passwordHashQueue: \(passwordHashQueue.map(String.init) ?? "default"), algorithm: \(algorithm.rawValue), "
+            + "signingKey: \(privateKey.map { $0.publicKey.kid } ?? "none"), previousPublicKeys: \(previousPublicKeys.map(\.kid)), "
+            + "previousSecrets: \(previousAccessSecret == nil ? "" : "access ")\(previousRefreshSecret == nil ? "" : "refresh")"
+            + ", verifiedTokenCache: \(verifiedTokenCacheCapacity))"
     }
 }
 

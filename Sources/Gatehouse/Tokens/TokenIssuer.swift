@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
 
-/// Signs access and refresh tokens with integer `iat`/`exp`, on bytes (`HS256.sign`):
-/// no JWTKit, no actor hop, no Foundation encoder.
+/// Signs access and refresh tokens with integer `iat`/`exp`, on bytes (`HS256.sign`, or
+/// `JWS.sign` with the private key of an asymmetric algorithm): no JWTKit, no actor hop,
+/// no Foundation encoder.
 public struct TokenIssuer: Sendable {
     let keys: SigningKeys
     let configuration: GatehouseConfiguration
@@ -25,7 +26,14 @@ public struct TokenIssuer: Sendable {
             iss: configuration.issuer,
             aud: configuration.audience
         )
-        return HS256.sign(payload: claims.json, key: keys.accessKey)
+        guard let privateKey = keys.privateKey else { return HS256.sign(payload: claims.json, key: keys.accessKey) }
+        do {
+            return try JWS.sign(payload: claims.json, key: privateKey)
+        } catch {
+            // swift-crypto throws here only when BoringSSL cannot allocate or read its
+            // random source: nothing a request can cause, and no token can be made.
+            preconditionFailure("signing an access token failed: \(error)")
+        }
     }
 
     /// Signs the refresh token of a session generation. Given the same inputs it yields

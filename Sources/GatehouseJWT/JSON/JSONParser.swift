@@ -21,7 +21,7 @@ public struct JSONObject: Sendable, Equatable {
     /// The members in order.
     public let members: [(key: String, value: JSONValue)]
 
-    init(_ members: [(key: String, value: JSONValue)]) {
+    package init(_ members: [(key: String, value: JSONValue)]) {
         self.members = members
     }
 
@@ -40,18 +40,18 @@ public struct JSONObject: Sendable, Equatable {
 }
 
 /// An object key compared and hashed by its UTF-8 bytes.
-struct JSONKey: Hashable {
-    let text: String
+package struct JSONKey: Hashable {
+    package let text: String
 
-    init(_ text: String) {
+    package init(_ text: String) {
         self.text = text
     }
 
-    static func == (lhs: JSONKey, rhs: JSONKey) -> Bool {
+    package static func == (lhs: JSONKey, rhs: JSONKey) -> Bool {
         lhs.text.utf8.elementsEqual(rhs.text.utf8)
     }
 
-    func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         for byte in text.utf8 { hasher.combine(byte) }
     }
 }
@@ -279,11 +279,11 @@ public enum JSONParser {
 }
 
 extension UInt8 {
-    var isDigit: Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) }
+    package var isDigit: Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) }
 
-    var isHexDigit: Bool { hexValue != nil }
+    package var isHexDigit: Bool { hexValue != nil }
 
-    var hexValue: UInt8? {
+    package var hexValue: UInt8? {
         switch self {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): self - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): self - UInt8(ascii: "a") + 10

@@ -1,5 +1,5 @@
 /// Strict base64url (RFC 4648 §5) without padding, as JWT segments use it.
-enum Base64URL {
+package enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// Each byte's value in the alphabet, or `0xFF` for bytes outside it.
@@ -10,8 +10,10 @@ enum Base64URL {
     }()
 
     /// Decodes `text`, or returns `nil` for any character outside the alphabet, padding,
-    /// or an impossible length.
-    static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    /// an impossible length, or unused trailing bits that are not zero: every byte string
+    /// has exactly one accepted spelling, so no signed token can be re-spelled into a
+    /// second valid one.
+    package static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         // A single leftover character (6 bits) cannot encode a byte.
         guard text.count % 4 != 1 else { return nil }
         var invalid: UInt8 = 0
@@ -30,6 +32,7 @@ enum Base64URL {
                         written += 1
                     }
                 }
+                if buffer & ((1 << bits) - 1) != 0 { invalid |= 0x80 }
             }
         }
         return invalid == 0 ? output : nil
@@ -37,7 +40,7 @@ enum Base64URL {
 
     /// Writes the encoding of `bytes` to `output`, which must hold `encodedCount(bytes.count)`
     /// bytes.
-    static func encode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) {
+    package static func encode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) {
         alphabet.withUnsafeBufferPointer { alphabet in
             var buffer: UInt32 = 0
             var bits: UInt32 = 0
@@ -58,12 +61,12 @@ enum Base64URL {
     }
 
     /// The length of the unpadded encoding of `count` bytes.
-    static func encodedCount(_ count: Int) -> Int {
+    package static func encodedCount(_ count: Int) -> Int {
         (count * 8 + 5) / 6
     }
 
     /// Encodes bytes without padding.
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         let bytes = Array(bytes)
         return bytes.withUnsafeBytes { bytes in
             String(unsafeUninitializedCapacity: encodedCount(bytes.count)) { output in

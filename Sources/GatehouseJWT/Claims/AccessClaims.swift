@@ -23,11 +23,11 @@ public struct AccessClaims: Codable, Sendable, Equatable {
     /// Audience, when configured.
     public let aud: String?
     /// Not-before, Unix seconds; never set by Gatehouse but checked when present.
-    let nbf: Int?
+    package let nbf: Int?
 
     /// Creates claims. Internal: claims come from `TokenIssuer` or from decoding, both of
     /// which guarantee that `sub` and `sid` are UUIDs.
-    init(sub: String, role: Role, version: Int, sid: String, iat: Int, exp: Int, iss: String, aud: String?, nbf: Int? = nil) {
+    package init(sub: String, role: Role, version: Int, sid: String, iat: Int, exp: Int, iss: String, aud: String?, nbf: Int? = nil) {
         self.sub = sub
         self.role = role
         self.version = version
@@ -50,7 +50,7 @@ public struct AccessClaims: Codable, Sendable, Equatable {
 
     /// Reads the claims from a parsed payload; `nil` when any is missing or malformed
     /// (a negative `version` included: Gatehouse never issues one).
-    init?(claims: ClaimSet) {
+    package init?(claims: ClaimSet) {
         guard let sub = claims.uuid("sub"), let role = claims.string("role").flatMap(Role.init(rawValue:)),
               let version = claims.integer("version"), version >= 0, let sid = claims.uuid("sid"),
               let iat = claims.integer("iat"), let exp = claims.integer("exp"), let iss = claims.string("iss"),
@@ -106,11 +106,11 @@ extension AccessClaims {
 
 /// A flat JSON object written member by member, in the order given (callers give sorted
 /// keys): the token payloads and the `/users/me` body.
-struct JSONObjectWriter {
+package struct JSONObjectWriter {
     private var out: [UInt8] = []
     private var first = true
 
-    init() {
+    package init() {
         out.reserveCapacity(256)
     }
 
@@ -121,18 +121,18 @@ struct JSONObjectWriter {
         out.append(UInt8(ascii: ":"))
     }
 
-    mutating func string(_ name: String, _ value: String) {
+    package mutating func string(_ name: String, _ value: String) {
         key(name)
         JSONText.appendString(value, to: &out)
     }
 
-    mutating func integer(_ name: String, _ value: Int) {
+    package mutating func integer(_ name: String, _ value: Int) {
         key(name)
         out.append(contentsOf: String(value).utf8)
     }
 
     /// The text, closed (`{}` when no member was written).
-    mutating func finish() -> [UInt8] {
+    package mutating func finish() -> [UInt8] {
         if first { out.append(UInt8(ascii: "{")) }
         out.append(UInt8(ascii: "}"))
         return out
@@ -140,10 +140,10 @@ struct JSONObjectWriter {
 }
 
 /// Writing JSON text by hand.
-enum JSONText {
+package enum JSONText {
     /// Appends `text` as a JSON string literal: quotes, backslashes and control
     /// characters escaped, everything else as UTF-8.
-    static func appendString(_ text: String, to out: inout [UInt8]) {
+    package static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Claims are almost always plain: copy them whole unless something needs escaping.
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {

@@ -6,11 +6,11 @@
 /// that does not fit 64 bits, `true`, `null`, a nested object, a key given twice,
 /// invalid UTF-8, a lone surrogate, trailing bytes — makes the whole token invalid, so a
 /// signed token cannot carry values that some other reader would interpret differently.
-struct ClaimSet {
-    let object: JSONObject
+package struct ClaimSet {
+    package let object: JSONObject
 
     /// Parses `bytes`; `nil` when they are not such an object.
-    init?(json bytes: [UInt8]) {
+    package init?(json bytes: [UInt8]) {
         guard case .object(let object)? = JSONParser.parse(bytes) else { return nil }
         for member in object.members {
             switch member.value {
@@ -23,29 +23,29 @@ struct ClaimSet {
     }
 
     /// The value of member `key`, if present.
-    subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         object[key]
     }
 
-    func string(_ key: String) -> String? {
+    package func string(_ key: String) -> String? {
         if case .string(let value)? = self[key] { return value }
         return nil
     }
 
-    func integer(_ key: String) -> Int? {
+    package func integer(_ key: String) -> Int? {
         if case .integer(let value)? = self[key] { return value }
         return nil
     }
 
     /// `.some(nil)` when absent, `.some(value)` when an integer, `nil` (invalid) otherwise.
-    func optionalInteger(_ key: String) -> Int?? {
+    package func optionalInteger(_ key: String) -> Int?? {
         guard let value = self[key] else { return .some(nil) }
         if case .integer(let number) = value { return .some(number) }
         return nil
     }
 
     /// A UUID in its 36-character form, returned in lower case.
-    func uuid(_ key: String) -> String? {
+    package func uuid(_ key: String) -> String? {
         guard var text = string(key), text.utf8.count == 36 else { return nil }
         let upperCase = text.withUTF8 { bytes -> Bool? in
             var upperCase = false
@@ -66,7 +66,7 @@ struct ClaimSet {
 
     /// `aud`: RFC 7519 allows a string or an array of strings; Gatehouse tokens have one
     /// audience. `.some(nil)` when absent, `nil` when malformed.
-    func audience() -> String?? {
+    package func audience() -> String?? {
         switch self["aud"] {
         case nil: return .some(nil)
         case .string(let value)?: return .some(value)
