@@ -59,6 +59,8 @@ func buildApplication(
     controller.record(in: &routes, basePath: "/api/v1")
     let admin = AdminController<GatehouseContext>(service: service, configuration: settings)
     admin.record(in: &routes, basePath: "/api/v1/admin")
+    let keys = KeysController<GatehouseContext>(configuration: settings)
+    keys.record(in: &routes)
     // CORS outermost, so that the error middleware's responses carry its headers too.
     router.add(middleware: CORSAllowlistMiddleware(origins: configuration.corsOrigins, routes: routes))
     router.add(middleware: GatehouseErrorMiddleware(routes: routes, unavailable: DatabaseFailure.isUnavailable))
@@ -71,6 +73,7 @@ func buildApplication(
     }
     controller.addRoutes(to: router.group("api/v1"))
     admin.addRoutes(to: router.group("api/v1"), path: "admin")
+    keys.addRoutes(to: router)
 
     var app = Application(
         router: router,

@@ -11,7 +11,7 @@ struct GatehouseCommand: AsyncParsableCommand {
         abstract: "A JWT authentication server: registration, login, rotating refresh tokens, logout.",
         discussion: "Configured from the environment and a .env file in the working directory (see README).",
         version: GatehouseVersion.current,
-        subcommands: [Serve.self, Migrate.self, Secret.self, CreateAdmin.self, Users.self],
+        subcommands: [Serve.self, Migrate.self, Secret.self, Keys.self, CreateAdmin.self, Users.self],
         defaultSubcommand: Serve.self
     )
 }
