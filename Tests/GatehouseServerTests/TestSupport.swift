@@ -129,7 +129,9 @@ enum TestServer {
         trustProxy: Bool = false,
         trustedProxies: TrustedProxies? = nil,
         bcryptCost: Int = 4,
-        passwordHashQueue: Int? = nil
+        passwordHashQueue: Int? = nil,
+        signingKey: JWTPrivateKey? = nil,
+        previousPublicKeys: [JWTPublicKey] = []
     ) -> GatehouseConfiguration {
         try! GatehouseConfiguration(
             environment: environment,
@@ -143,7 +145,10 @@ enum TestServer {
             refreshReuseInterval: reuseInterval,
             rateLimits: rateLimits,
             trustedProxies: trustedProxies ?? (trustProxy ? .hops(1) : .none),
-            passwordHashQueue: passwordHashQueue
+            passwordHashQueue: passwordHashQueue,
+            algorithm: signingKey?.algorithm ?? .hs256,
+            privateKey: signingKey,
+            previousPublicKeys: previousPublicKeys
         )
     }
 
