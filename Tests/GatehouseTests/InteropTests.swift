@@ -4,41 +4,27 @@ import Testing
 @testable import Gatehouse
 
 /// Tokens made by an independent implementation (PyJWT) verify here, and tokens made
-/// here verify there; PyJWT's `none` and HS384 tokens are refused. PyJWT is installed
-/// from PyPI into a cache directory on first use if `python3` cannot import it.
+/// here verify there; PyJWT's `none` and HS384 tokens are refused. PyJWT comes from
+/// `scripts/with-pyjwt.sh`, which installs it from PyPI on first use if `python3`
+/// cannot import it.
 @Suite struct InteropTests {
-    static let pyjwtVersion = "2.15.1"
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/with-pyjwt.sh")
 
     /// Runs a Python program with PyJWT importable; returns its standard output.
     static func python(_ program: String, arguments: [String]) throws -> String {
-        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-pyjwt-\(pyjwtVersion)")
-        if !(try run(["-c", "import jwt"], pythonPath: nil).status == 0),
-           !FileManager.default.fileExists(atPath: cache.appendingPathComponent("jwt").path) {
-            let install = try run(
-                ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", cache.path, "pyjwt==\(pyjwtVersion)"],
-                pythonPath: nil
-            )
-            try #require(install.status == 0, "pip install pyjwt failed: \(install.output)")
-        }
-        let result = try run(["-c", program] + arguments, pythonPath: cache.path)
-        try #require(result.status == 0, "python failed: \(result.output)")
-        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    static func run(_ arguments: [String], pythonPath: String?) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        if let pythonPath { environment["PYTHONPATH"] = pythonPath }
-        process.environment = environment
+        process.executableURL = script
+        process.arguments = ["python3", "-c", program] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let text = String(decoding: data, as: UTF8.self)
+        try #require(process.terminationStatus == 0, "python failed: \(text)")
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static let sign = """
