@@ -16,6 +16,9 @@ let package = Package(
         // Token verification and keys on swift-crypto alone, for services that verify
         // Gatehouse tokens (SPEC.md §3.7).
         .library(name: "GatehouseJWT", targets: ["GatehouseJWT"]),
+        // What a downstream Hummingbird service adds: the JWKS client and a
+        // hummingbird-auth authenticator (no Fluent, no SQLite, no ArgumentParser).
+        .library(name: "GatehouseVerifier", targets: ["GatehouseVerifier"]),
         .library(name: "GatehouseFluent", targets: ["GatehouseFluent"]),
         .executable(name: "gatehouse", targets: ["GatehouseServer"]),
     ],
@@ -23,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
@@ -44,6 +48,20 @@ let package = Package(
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GatehouseVerifier",
+            dependencies: [
+                "GatehouseJWT",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -114,6 +132,19 @@ let package = Package(
             path: "Examples/Shop",
             swiftSettings: swiftSettings
         ),
+        // A downstream service that verifies Gatehouse tokens with GatehouseVerifier alone
+        // (README "Verifying tokens in other services"); run as a process by the tests.
+        .executableTarget(
+            name: "DownstreamExample",
+            dependencies: [
+                "GatehouseVerifier",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/Downstream",
+            swiftSettings: swiftSettings
+        ),
         // `swift package benchmark`; built by every `swift build`, so it cannot rot.
         .executableTarget(
             name: "GatehouseBenchmarks",
@@ -142,6 +173,8 @@ let package = Package(
             dependencies: [
                 "GatehouseServer",
                 "ShopExample",
+                "DownstreamExample",
+                "GatehouseVerifier",
                 .product(name: "Configuration", package: "swift-configuration"),
                 "Gatehouse",
                 "GatehouseFluent",

@@ -164,21 +164,28 @@ final class ServerProcess: @unchecked Sendable {
     let directory = makeTemporaryDirectory()
     let log: URL
 
-    /// Starts the server and waits until `/health` answers (at most 60 s).
-    init(environment: [String: String]) throws {
-        port = try freePort()
+    /// Starts the server and waits until `/health` answers (at most 60 s): `gatehouse
+    /// serve` by default, or another program of the build (`executable`, such as
+    /// `DownstreamExample`), on `port` when given (to restart a server where its clients
+    /// expect it).
+    init(environment: [String: String], port: Int? = nil, executable: String? = nil) throws {
+        self.port = try port ?? freePort()
         log = directory.appendingPathComponent("server.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = GatehouseBinary.url
-        process.arguments = ["serve"]
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "PORT": String(port)].merging(environment) { $1 }
+        if let executable {
+            process.executableURL = GatehouseBinary.url.deletingLastPathComponent().appendingPathComponent(executable)
+        } else {
+            process.executableURL = GatehouseBinary.url
+            process.arguments = ["serve"]
+        }
+        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "PORT": String(self.port)].merging(environment) { $1 }
         process.currentDirectoryURL = directory
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
         let deadline = Date().addingTimeInterval(60)
-        while exchange(port: port, "GET", "/health")?.status != 200 {
+        while exchange(port: self.port, "GET", "/health")?.status != 200 {
             guard process.isRunning, Date() < deadline else {
                 stop()
                 throw ServerProcessError(log: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
@@ -186,6 +193,9 @@ final class ServerProcess: @unchecked Sendable {
             usleep(50_000)
         }
     }
+
+    /// What the process has logged so far.
+    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     func stop() {
         if process.isRunning {

@@ -66,3 +66,24 @@ public struct AccessTokenVerifier: Sendable {
     /// How many verified tokens are remembered (0 without a cache).
     package var cachedTokens: Int { cache?.count ?? 0 }
 }
+
+extension AccessTokenVerifier {
+    /// The `kid` a token's header names, if it is a JSON object with a string `kid`: to
+    /// tell an unknown key from a bad token (the downstream verifier refetches the key
+    /// set for the first). Nothing is verified.
+    package static func kid(of token: String) -> String? {
+        guard let end = token.utf8.firstIndex(of: UInt8(ascii: ".")), token.utf8.distance(from: token.utf8.startIndex, to: end) <= 1_024 else {
+            return nil
+        }
+        var header = String(token[..<end])
+        guard let bytes = header.withUTF8({ Base64URL.decode($0) }), case .object(let object)? = JSONParser.parse(bytes),
+              case .string(let kid)? = object["kid"]
+        else { return nil }
+        return kid
+    }
+
+    /// Whether a public key with `kid` is accepted.
+    package func knows(kid: String) -> Bool {
+        keys.publicKey(kid: kid) != nil
+    }
+}
