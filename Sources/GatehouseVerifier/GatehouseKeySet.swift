@@ -43,8 +43,10 @@ public final class GatehouseKeySet: Sendable {
         public var defaultMaxAge: Duration = .seconds(300)
         /// Longest a key set is held without asking again, whatever `max-age` says.
         public var maximumMaxAge: Duration = .seconds(86_400)
-        /// How long one fetch may take.
-        public var fetchTimeout: Duration = .seconds(5)
+        /// How long one fetch may take. AsyncHTTPClient goes on retrying a refused
+        /// connection until then, so it is also how long a request with an unknown `kid`
+        /// may wait while Gatehouse is unreachable.
+        public var fetchTimeout: Duration = .seconds(3)
         /// Most verified tokens remembered; 0 turns the cache off.
         public var cacheCapacity: Int = AccessTokenVerifier.defaultCacheCapacity
 
@@ -146,7 +148,8 @@ public final class GatehouseKeySet: Sendable {
         do {
             var request = HTTPClientRequest(url: configuration.jwksURL)
             request.headers.add(name: "Accept", value: "application/json")
-            let timeout = TimeAmount.nanoseconds(Int64(configuration.fetchTimeout.components.seconds) * 1_000_000_000)
+            let (seconds, attoseconds) = configuration.fetchTimeout.components
+            let timeout = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
             let response = try await httpClient.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: 1 << 20)
             guard response.status == .ok else { throw JWKSError.status(Int(response.status.code)) }

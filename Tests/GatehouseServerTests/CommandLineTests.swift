@@ -194,69 +194,77 @@ import Darwin
 /// `gatehouse keys` and the key variables (SPEC.md §3.7).
 @Suite struct KeysCommandTests {
     @Test(arguments: ["EdDSA", "ES256", "RS256", "eddsa"])
-    func generateWritesAPKCS8KeyThatServes(algorithm: String) throws {
-        let generated = try runGatehouse(["keys", "generate", "--algorithm", algorithm])
-        #expect(generated.status == 0, "\(generated.stderr)")
-        #expect(generated.stdout.hasPrefix("-----BEGIN PRIVATE KEY-----\n"))
-        #expect(generated.stdout.hasSuffix("-----END PRIVATE KEY-----\n"))
-        let key = try JWTPrivateKey(pemRepresentation: generated.stdout)
-        #expect(key.algorithm.rawValue.lowercased() == algorithm.lowercased())
-        #expect(try runGatehouse(["keys", "generate", "--algorithm", algorithm]).stdout != generated.stdout)
+    func generateWritesAPKCS8KeyThatServes(algorithm: String) async throws {
+        try await blocking {
+            let generated = try runGatehouse(["keys", "generate", "--algorithm", algorithm])
+            #expect(generated.status == 0, "\(generated.stderr)")
+            #expect(generated.stdout.hasPrefix("-----BEGIN PRIVATE KEY-----\n"))
+            #expect(generated.stdout.hasSuffix("-----END PRIVATE KEY-----\n"))
+            let key = try JWTPrivateKey(pemRepresentation: generated.stdout)
+            #expect(key.algorithm.rawValue.lowercased() == algorithm.lowercased())
+            #expect(try runGatehouse(["keys", "generate", "--algorithm", algorithm]).stdout != generated.stdout)
+        }
     }
 
-    @Test func outWritesAPrivateFileAndNeverOverwrites() throws {
-        let directory = makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("signing.pem").path
-        let first = try runGatehouse(["keys", "generate", "--algorithm", "EdDSA", "--out", path])
-        #expect(first.status == 0 && first.stdout.isEmpty)
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-        let written = try String(contentsOfFile: path, encoding: .utf8)
-        let again = try runGatehouse(["keys", "generate", "--algorithm", "EdDSA", "--out", path])
-        #expect(again.status == 1)
-        #expect(again.stderr.contains("File exists"))
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == written)
-        // `keys public` prints the public key and names its kid.
-        let publicKey = try runGatehouse(["keys", "public", path])
-        #expect(publicKey.status == 0)
-        #expect(publicKey.stdout.hasPrefix("-----BEGIN PUBLIC KEY-----"))
-        #expect(publicKey.stderr.contains(try JWTPrivateKey(pemRepresentation: written).publicKey.kid))
-        #expect(!publicKey.stdout.contains("PRIVATE"))
+    @Test func outWritesAPrivateFileAndNeverOverwrites() async throws {
+        try await blocking {
+            let directory = makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("signing.pem").path
+            let first = try runGatehouse(["keys", "generate", "--algorithm", "EdDSA", "--out", path])
+            #expect(first.status == 0 && first.stdout.isEmpty)
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            let written = try String(contentsOfFile: path, encoding: .utf8)
+            let again = try runGatehouse(["keys", "generate", "--algorithm", "EdDSA", "--out", path])
+            #expect(again.status == 1)
+            #expect(again.stderr.contains("File exists"))
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == written)
+            // `keys public` prints the public key and names its kid.
+            let publicKey = try runGatehouse(["keys", "public", path])
+            #expect(publicKey.status == 0)
+            #expect(publicKey.stdout.hasPrefix("-----BEGIN PUBLIC KEY-----"))
+            #expect(publicKey.stderr.contains(try JWTPrivateKey(pemRepresentation: written).publicKey.kid))
+            #expect(!publicKey.stdout.contains("PRIVATE"))
+        }
     }
 
     @Test(arguments: ["HS256", "ES384", "none", ""])
-    func generateRefusesOtherAlgorithms(algorithm: String) throws {
-        let result = try runGatehouse(["keys", "generate", "--algorithm", algorithm])
-        #expect(result.status == 64)
-        #expect(result.stderr.contains("--algorithm must be EdDSA, ES256 or RS256"))
-        #expect(result.stdout.isEmpty)
+    func generateRefusesOtherAlgorithms(algorithm: String) async throws {
+        try await blocking {
+            let result = try runGatehouse(["keys", "generate", "--algorithm", algorithm])
+            #expect(result.status == 64)
+            #expect(result.stderr.contains("--algorithm must be EdDSA, ES256 or RS256"))
+            #expect(result.stdout.isEmpty)
+        }
     }
 
-    @Test func badKeySettingsExitTwoNamingTheVariable() throws {
-        let directory = makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let edKey = directory.appendingPathComponent("ed.pem").path
-        _ = try runGatehouse(["keys", "generate", "--algorithm", "EdDSA", "--out", edKey])
-        let garbage = directory.appendingPathComponent("garbage.pem").path
-        try "not a key".write(toFile: garbage, atomically: true, encoding: .utf8)
-        let base = ["JWT_ACCESS_SECRET": CommandLineTests.access, "JWT_REFRESH_SECRET": String(CommandLineTests.access.reversed())]
-        let cases: [([String: String], String)] = [
-            (["JWT_ALGORITHM": "HS512"], "JWT_ALGORITHM must be one of HS256, EdDSA, ES256, RS256"),
-            (["JWT_ALGORITHM": "EdDSA"], "JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is EdDSA"),
-            (["JWT_ALGORITHM": "ES256", "JWT_PRIVATE_KEY_FILE": edKey], "JWT_PRIVATE_KEY_FILE holds a key for EdDSA, not ES256"),
-            (["JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": "/nonexistent/key.pem"], "JWT_PRIVATE_KEY_FILE names /nonexistent/key.pem, which cannot be read"),
-            (["JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": garbage], "JWT_PRIVATE_KEY_FILE names \(garbage), which must hold a PEM key"),
-            (["JWT_PRIVATE_KEY_FILE": edKey], "JWT_PRIVATE_KEY_FILE is only used with JWT_ALGORITHM EdDSA, ES256 or RS256"),
-            (["JWT_PREVIOUS_PUBLIC_KEY_FILES": "\(edKey), \(garbage)"], "JWT_PREVIOUS_PUBLIC_KEY_FILES names \(garbage), which must hold a PEM key"),
-            (["JWT_ACCESS_SECRET_PREVIOUS": "short-previous"], "JWT_ACCESS_SECRET_PREVIOUS must be at least 32 characters"),
-            (["ACCESS_TOKEN_CACHE": "lots"], "ACCESS_TOKEN_CACHE must be a whole number from 0 to 10000000"),
-        ]
-        for (environment, line) in cases {
-            let result = try runGatehouse(["serve"], environment: base.merging(environment) { $1 })
-            #expect(result.status == 2, "\(environment)")
-            #expect(result.stderr.contains("gatehouse: configuration error: \(line)"), "\(result.stderr)")
-            #expect(!result.stderr.contains("short-previous"))
+    @Test func badKeySettingsExitTwoNamingTheVariable() async throws {
+        try await blocking {
+            let directory = makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let edKey = directory.appendingPathComponent("ed.pem").path
+            _ = try runGatehouse(["keys", "generate", "--algorithm", "EdDSA", "--out", edKey])
+            let garbage = directory.appendingPathComponent("garbage.pem").path
+            try "not a key".write(toFile: garbage, atomically: true, encoding: .utf8)
+            let base = ["JWT_ACCESS_SECRET": CommandLineTests.access, "JWT_REFRESH_SECRET": String(CommandLineTests.access.reversed())]
+            let cases: [([String: String], String)] = [
+                (["JWT_ALGORITHM": "HS512"], "JWT_ALGORITHM must be one of HS256, EdDSA, ES256, RS256"),
+                (["JWT_ALGORITHM": "EdDSA"], "JWT_PRIVATE_KEY_FILE is required when JWT_ALGORITHM is EdDSA"),
+                (["JWT_ALGORITHM": "ES256", "JWT_PRIVATE_KEY_FILE": edKey], "JWT_PRIVATE_KEY_FILE holds a key for EdDSA, not ES256"),
+                (["JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": "/nonexistent/key.pem"], "JWT_PRIVATE_KEY_FILE names /nonexistent/key.pem, which cannot be read"),
+                (["JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": garbage], "JWT_PRIVATE_KEY_FILE names \(garbage), which must hold a PEM key"),
+                (["JWT_PRIVATE_KEY_FILE": edKey], "JWT_PRIVATE_KEY_FILE is only used with JWT_ALGORITHM EdDSA, ES256 or RS256"),
+                (["JWT_PREVIOUS_PUBLIC_KEY_FILES": "\(edKey), \(garbage)"], "JWT_PREVIOUS_PUBLIC_KEY_FILES names \(garbage), which must hold a PEM key"),
+                (["JWT_ACCESS_SECRET_PREVIOUS": "short-previous"], "JWT_ACCESS_SECRET_PREVIOUS must be at least 32 characters"),
+                (["ACCESS_TOKEN_CACHE": "lots"], "ACCESS_TOKEN_CACHE must be a whole number from 0 to 10000000"),
+            ]
+            for (environment, line) in cases {
+                let result = try runGatehouse(["serve"], environment: base.merging(environment) { $1 })
+                #expect(result.status == 2, "\(environment)")
+                #expect(result.stderr.contains("gatehouse: configuration error: \(line)"), "\(result.stderr)")
+                #expect(!result.stderr.contains("short-previous"))
+            }
         }
     }
 }

@@ -20,35 +20,37 @@ import Testing
 
     static let alice = #"{"name":"Alice","email":"alice@example.com","password":"secret123"}"#
 
-    @Test func twoInstancesOnOneDatabaseShareUsersAndSessions() throws {
-        let database = TemporaryDatabase()
-        defer { database.remove() }
-        let environment = Self.environment(database, access: SecretGenerator.hex(bytes: 32), refresh: SecretGenerator.hex(bytes: 32))
-        let a = try ServerProcess(environment: environment)
-        defer { a.stop() }
-        let b = try ServerProcess(environment: environment)
-        defer { b.stop() }
+    @Test func twoInstancesOnOneDatabaseShareUsersAndSessions() async throws {
+        try await blocking {
+            let database = TemporaryDatabase()
+            defer { database.remove() }
+            let environment = Self.environment(database, access: SecretGenerator.hex(bytes: 32), refresh: SecretGenerator.hex(bytes: 32))
+            let a = try ServerProcess(environment: environment)
+            defer { a.stop() }
+            let b = try ServerProcess(environment: environment)
+            defer { b.stop() }
 
-        // Registered on A, logs in on B.
-        let registered = try #require(exchange(port: a.port, "POST", "/api/v1/auth/register", json: Self.alice))
-        #expect(registered.status == 201, "\(registered.body)")
-        let access = try #require(registered.string("accessToken"))
-        let cookieA = try #require(registered.refreshCookie)
-        let login = try #require(exchange(port: b.port, "POST", "/api/v1/auth/login", json: #"{"email":"alice@example.com","password":"secret123"}"#))
-        #expect(login.status == 200, "\(login.body)")
+            // Registered on A, logs in on B.
+            let registered = try #require(exchange(port: a.port, "POST", "/api/v1/auth/register", json: Self.alice))
+            #expect(registered.status == 201, "\(registered.body)")
+            let access = try #require(registered.string("accessToken"))
+            let cookieA = try #require(registered.refreshCookie)
+            let login = try #require(exchange(port: b.port, "POST", "/api/v1/auth/login", json: #"{"email":"alice@example.com","password":"secret123"}"#))
+            #expect(login.status == 200, "\(login.body)")
 
-        // A token A issued verifies and rotates on B.
-        #expect(exchange(port: b.port, "GET", "/api/v1/users/me", headers: ["Authorization": "Bearer \(access)"])?.status == 200)
-        let rotated = try #require(exchange(port: b.port, "POST", "/api/v1/auth/refresh", headers: ["Cookie": "refreshToken=\(cookieA)"]))
-        #expect(rotated.status == 200, "\(rotated.body)")
-        let current = try #require(rotated.refreshCookie)
-        #expect(current != cookieA)
+            // A token A issued verifies and rotates on B.
+            #expect(exchange(port: b.port, "GET", "/api/v1/users/me", headers: ["Authorization": "Bearer \(access)"])?.status == 200)
+            let rotated = try #require(exchange(port: b.port, "POST", "/api/v1/auth/refresh", headers: ["Cookie": "refreshToken=\(cookieA)"]))
+            #expect(rotated.status == 200, "\(rotated.body)")
+            let current = try #require(rotated.refreshCookie)
+            #expect(current != cookieA)
 
-        // Logout everywhere on B: A refuses the session's refresh at once.
-        #expect(exchange(port: b.port, "POST", "/api/v1/auth/logout", headers: ["Authorization": "Bearer \(access)"])?.status == 204)
-        let refused = try #require(exchange(port: a.port, "POST", "/api/v1/auth/refresh", headers: ["Cookie": "refreshToken=\(current)"]))
-        #expect(refused.status == 401)
-        #expect(refused.string("message") == "Session expired, please log in again")
+            // Logout everywhere on B: A refuses the session's refresh at once.
+            #expect(exchange(port: b.port, "POST", "/api/v1/auth/logout", headers: ["Authorization": "Bearer \(access)"])?.status == 204)
+            let refused = try #require(exchange(port: a.port, "POST", "/api/v1/auth/refresh", headers: ["Cookie": "refreshToken=\(current)"]))
+            #expect(refused.status == 401)
+            #expect(refused.string("message") == "Session expired, please log in again")
+        }
     }
 
     /// Set by `scripts/test-postgres.sh`: a cluster of its own that this test may stop.

@@ -21,67 +21,69 @@ import Testing
     /// 2 ms. Each logout waits a random part of a poll interval first: a trial that
     /// started right after B's last poll would otherwise start right after the next one
     /// too, and measure the same worst case every time.
-    @Test func aLogoutOnOneInstanceIsRefusedOnAnotherWithinASecond() throws {
-        let database = TemporaryDatabase()
-        defer { database.remove() }
-        let environment = FleetTests.environment(database, access: SecretGenerator.hex(bytes: 32), refresh: SecretGenerator.hex(bytes: 32))
-        let a = try ServerProcess(environment: environment)
-        defer { a.stop() }
-        let b = try ServerProcess(environment: environment)
-        defer { b.stop() }
-        let register = exchange(port: a.port, "POST", "/api/v1/auth/register", json: FleetTests.alice)
-        #expect(register?.status == 201)
+    @Test func aLogoutOnOneInstanceIsRefusedOnAnotherWithinASecond() async throws {
+        try await blocking {
+            let database = TemporaryDatabase()
+            defer { database.remove() }
+            let environment = FleetTests.environment(database, access: SecretGenerator.hex(bytes: 32), refresh: SecretGenerator.hex(bytes: 32))
+            let a = try ServerProcess(environment: environment)
+            defer { a.stop() }
+            let b = try ServerProcess(environment: environment)
+            defer { b.stop() }
+            let register = exchange(port: a.port, "POST", "/api/v1/auth/register", json: FleetTests.alice)
+            #expect(register?.status == 201)
 
-        let trials = 200, lanes = 8
-        let results = Mutex<[Double]>([])
-        let failures = Mutex<[String]>([])
-        // Threads of their own: `concurrentPerform` runs only as many lanes as there are cores.
-        let done = DispatchGroup()
-        for lane in 0..<lanes {
-            done.enter()
-            Thread {
-                defer { done.leave() }
-                for _ in 0..<(trials / lanes) {
-                    let login = exchange(
-                        port: a.port, "POST", "/api/v1/auth/login", json: #"{"email":"alice@example.com","password":"secret123"}"#
-                    )
-                    guard let token = login?.string("accessToken") else {
-                        failures.withLock { $0.append("login: \(String(describing: login?.status))") }
-                        continue
+            let trials = 200, lanes = 8
+            let results = Mutex<[Double]>([])
+            let failures = Mutex<[String]>([])
+            // Threads of their own: `concurrentPerform` runs only as many lanes as there are cores.
+            let done = DispatchGroup()
+            for lane in 0..<lanes {
+                done.enter()
+                Thread {
+                    defer { done.leave() }
+                    for _ in 0..<(trials / lanes) {
+                        let login = exchange(
+                            port: a.port, "POST", "/api/v1/auth/login", json: #"{"email":"alice@example.com","password":"secret123"}"#
+                        )
+                        guard let token = login?.string("accessToken") else {
+                            failures.withLock { $0.append("login: \(String(describing: login?.status))") }
+                            continue
+                        }
+                        let bearer = ["Authorization": "Bearer \(token)"]
+                        guard exchange(port: b.port, "GET", "/api/v1/users/me", headers: bearer)?.status == 200 else {
+                            failures.withLock { $0.append("setup of lane \(lane)") }
+                            continue
+                        }
+                        usleep(UInt32.random(in: 0..<500_000))
+                        guard exchange(port: a.port, "POST", "/api/v1/auth/logout?scope=local", headers: bearer)?.status == 204 else {
+                            failures.withLock { $0.append("logout on lane \(lane)") }
+                            continue
+                        }
+                        let loggedOut = Date()
+                        var answer = exchange(port: b.port, "GET", "/api/v1/users/me", headers: bearer)
+                        while answer?.status == 200, Date().timeIntervalSince(loggedOut) < 5 {
+                            usleep(2_000)
+                            answer = exchange(port: b.port, "GET", "/api/v1/users/me", headers: bearer)
+                        }
+                        let elapsed = Date().timeIntervalSince(loggedOut)
+                        if answer?.status == 401, answer?.string("message") == "Access token revoked" {
+                            results.withLock { $0.append(elapsed * 1_000) }
+                        } else {
+                            failures.withLock { $0.append("B answered \(String(describing: answer?.status)) \(answer?.body ?? "")") }
+                        }
                     }
-                    let bearer = ["Authorization": "Bearer \(token)"]
-                    guard exchange(port: b.port, "GET", "/api/v1/users/me", headers: bearer)?.status == 200 else {
-                        failures.withLock { $0.append("setup of lane \(lane)") }
-                        continue
-                    }
-                    usleep(UInt32.random(in: 0..<500_000))
-                    guard exchange(port: a.port, "POST", "/api/v1/auth/logout?scope=local", headers: bearer)?.status == 204 else {
-                        failures.withLock { $0.append("logout on lane \(lane)") }
-                        continue
-                    }
-                    let loggedOut = Date()
-                    var answer = exchange(port: b.port, "GET", "/api/v1/users/me", headers: bearer)
-                    while answer?.status == 200, Date().timeIntervalSince(loggedOut) < 5 {
-                        usleep(2_000)
-                        answer = exchange(port: b.port, "GET", "/api/v1/users/me", headers: bearer)
-                    }
-                    let elapsed = Date().timeIntervalSince(loggedOut)
-                    if answer?.status == 401, answer?.string("message") == "Access token revoked" {
-                        results.withLock { $0.append(elapsed * 1_000) }
-                    } else {
-                        failures.withLock { $0.append("B answered \(String(describing: answer?.status)) \(answer?.body ?? "")") }
-                    }
-                }
-            }.start()
+                }.start()
+            }
+            done.wait()
+            #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 }.prefix(5))")
+            let sorted = results.withLock { $0 }.sorted()
+            try #require(sorted.count == trials)
+            let p50 = sorted[trials / 2], p99 = sorted[trials * 99 / 100 - 1], maximum = sorted[trials - 1]
+            let backend = TemporaryDatabase.isPostgres ? "PostgreSQL" : "SQLite"
+            print(String(format: "revocation propagation A→B on %@ over %d trials: p50 %.1f ms, p99 %.1f ms, max %.1f ms", backend, trials, p50, p99, maximum))
+            #expect(maximum < 1_000)
         }
-        done.wait()
-        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 }.prefix(5))")
-        let sorted = results.withLock { $0 }.sorted()
-        try #require(sorted.count == trials)
-        let p50 = sorted[trials / 2], p99 = sorted[trials * 99 / 100 - 1], maximum = sorted[trials - 1]
-        let backend = TemporaryDatabase.isPostgres ? "PostgreSQL" : "SQLite"
-        print(String(format: "revocation propagation A→B on %@ over %d trials: p50 %.1f ms, p99 %.1f ms, max %.1f ms", backend, trials, p50, p99, maximum))
-        #expect(maximum < 1_000)
     }
 
     /// The listener's connection is killed; a change made (by another instance) while it

@@ -158,13 +158,16 @@ extension TestClientProtocol {
     }
 
     /// `gatehouse users` in another process: the running server refuses within a second.
+    /// (Polling every 100 ms rather than 500: the whole suite runs beside this test on two
+    /// cores, and the bound is about the feed, not about the scheduler; the propagation
+    /// figures at the default interval are `scripts/bench-revocation.sh`'s.)
     @Test func aCommandFromAnotherProcessIsRefusedWithinASecond() async throws {
         let database = TemporaryDatabase()
         defer { database.remove() }
-        try await TestServer.withApp(database: database, clock: nil) { client in
+        try await TestServer.withApp(database: database, clock: nil, revocationPollInterval: .milliseconds(100)) { client in
             let (ann, _) = try await client.registered(email: "ann@example.com")
             #expect(try await client.me(ann.accessToken) == "ok")
-            let result = try runGatehouse(["users", "logout", "ann@example.com"], environment: ["DATABASE_URL": database.url])
+            let result = try await blocking { try runGatehouse(["users", "logout", "ann@example.com"], environment: ["DATABASE_URL": database.url]) }
             #expect(result.status == 0, "\(result.stderr)")
             let changed = Date()
             var answer = try await client.me(ann.accessToken)
