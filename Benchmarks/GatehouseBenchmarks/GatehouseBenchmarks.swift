@@ -53,6 +53,43 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Asymmetric keys (SPEC.md §3.7): signing, a full verification (cache off: every
+    // token new), and a verification of a token seen before (the verified-token cache).
+    for algorithm in [JWTAlgorithm.edDSA, .es256, .rs256] {
+        let key = try! JWTPrivateKey.generate(algorithm)
+        func keyed(cache: Int) -> (TokenIssuer, TokenVerifier) {
+            let keyed = try! GatehouseConfiguration(
+                accessSecret: configuration.accessSecret, refreshSecret: configuration.refreshSecret, algorithm: algorithm,
+                privateKey: key, verifiedTokenCacheCapacity: cache
+            )
+            let keys = SigningKeys(configuration: keyed)
+            return (TokenIssuer(keys: keys, configuration: keyed), TokenVerifier(keys: keys, configuration: keyed))
+        }
+        Benchmark("\(algorithm.rawValue) sign", configuration: .init(scalingFactor: .one)) { benchmark in
+            let (issuer, _) = keyed(cache: 0)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now))
+            }
+        }
+        Benchmark("\(algorithm.rawValue) verify, every token new", configuration: .init(scalingFactor: .one)) { benchmark in
+            let (issuer, verifier) = keyed(cache: 0)
+            let token = issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(try await verifier.verifyAccess(token))
+            }
+        }
+        Benchmark("\(algorithm.rawValue) verify, token seen before") { benchmark in
+            let (issuer, verifier) = keyed(cache: AccessTokenVerifier.defaultCacheCapacity)
+            let token = issuer.accessToken(userID: userID, role: .user, version: 0, sessionID: sessionID, issuedAt: now)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(try await verifier.verifyAccess(token))
+            }
+        }
+    }
+
     Benchmark("users/me claims encoding") { benchmark in
         let (issuer, verifier) = await tools()
         let claims = try await verifier.verifyAccess(
