@@ -43,9 +43,9 @@ public final class GatehouseKeySet: Sendable {
         public var defaultMaxAge: Duration = .seconds(300)
         /// Longest a key set is held without asking again, whatever `max-age` says.
         public var maximumMaxAge: Duration = .seconds(86_400)
-        /// How long one fetch may take. AsyncHTTPClient goes on retrying a refused
-        /// connection until then, so it is also how long a request with an unknown `kid`
-        /// may wait while Gatehouse is unreachable.
+        /// How long one fetch may take, body included. AsyncHTTPClient goes on retrying a
+        /// refused connection until then, so it is also how long a request with an
+        /// unknown `kid` may wait while Gatehouse is unreachable.
         public var fetchTimeout: Duration = .seconds(3)
         /// Most verified tokens remembered; 0 turns the cache off.
         public var cacheCapacity: Int = AccessTokenVerifier.defaultCacheCapacity
@@ -146,16 +146,19 @@ public final class GatehouseKeySet: Sendable {
     private func fetchOnce() async {
         let outcome: Result<(keys: [JWTPublicKey], maxAge: Duration), any Error>
         do {
-            var request = HTTPClientRequest(url: configuration.jwksURL)
-            request.headers.add(name: "Accept", value: "application/json")
-            let (seconds, attoseconds) = configuration.fetchTimeout.components
-            let timeout = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-            let response = try await httpClient.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 1 << 20)
-            guard response.status == .ok else { throw JWKSError.status(Int(response.status.code)) }
-            guard let keys = Self.keys(fromJWKS: Array(buffer: body)) else { throw JWKSError.notAKeySet }
-            let maxAge = JWKSCacheControl.maxAge(response.headers[canonicalForm: "cache-control"].joined(separator: ","))
-            outcome = .success((keys, min(maxAge.map { .seconds($0) } ?? configuration.defaultMaxAge, configuration.maximumMaxAge)))
+            // The whole fetch, body included, races the timeout: AsyncHTTPClient's own
+            // deadline ends when the headers arrive, and a body that trickles in would
+            // otherwise hold every request waiting on this fetch.
+            outcome = .success(try await withThrowingTaskGroup(of: (keys: [JWTPublicKey], maxAge: Duration)?.self) { group in
+                group.addTask { try await self.download() }
+                group.addTask {
+                    try await Task.sleep(for: self.configuration.fetchTimeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let fetched = first else { throw JWKSError.timedOut }
+                return fetched
+            })
         } catch {
             outcome = .failure(error)
         }
@@ -183,6 +186,20 @@ public final class GatehouseKeySet: Sendable {
         }
     }
 
+    /// One GET of the key set: its usable keys and how long they are fresh.
+    private func download() async throws -> (keys: [JWTPublicKey], maxAge: Duration) {
+        var request = HTTPClientRequest(url: configuration.jwksURL)
+        request.headers.add(name: "Accept", value: "application/json")
+        let (seconds, attoseconds) = configuration.fetchTimeout.components
+        let timeout = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let response = try await httpClient.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok else { throw JWKSError.status(Int(response.status.code)) }
+        guard let keys = Self.keys(fromJWKS: Array(buffer: body)) else { throw JWKSError.notAKeySet }
+        let maxAge = JWKSCacheControl.maxAge(response.headers[canonicalForm: "cache-control"].joined(separator: ","))
+        return (keys, min(maxAge.map { .seconds($0) } ?? configuration.defaultMaxAge, configuration.maximumMaxAge))
+    }
+
     /// The usable keys of a JWK Set document (`{"keys":[…]}`); keys of other types or
     /// that fail `JWTPublicKey(jwk:)`'s checks are left out. `nil` when the document is
     /// not a key set.
@@ -199,11 +216,13 @@ public final class GatehouseKeySet: Sendable {
 enum JWKSError: Error, CustomStringConvertible {
     case status(Int)
     case notAKeySet
+    case timedOut
 
     var description: String {
         switch self {
         case .status(let code): "answered \(code)"
         case .notAKeySet: "the body is not a JWK Set"
+        case .timedOut: "no complete answer within the fetch timeout"
         }
     }
 }

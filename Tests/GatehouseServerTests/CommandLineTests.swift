@@ -257,7 +257,7 @@ import Darwin
                 (["JWT_PRIVATE_KEY_FILE": edKey], "JWT_PRIVATE_KEY_FILE is only used with JWT_ALGORITHM EdDSA, ES256 or RS256"),
                 (["JWT_PREVIOUS_PUBLIC_KEY_FILES": "\(edKey), \(garbage)"], "JWT_PREVIOUS_PUBLIC_KEY_FILES names \(garbage), which must hold a PEM key"),
                 (["JWT_ACCESS_SECRET_PREVIOUS": "short-previous"], "JWT_ACCESS_SECRET_PREVIOUS must be at least 32 characters"),
-                (["ACCESS_TOKEN_CACHE": "lots"], "ACCESS_TOKEN_CACHE must be a whole number from 0 to 10000000"),
+                (["ACCESS_TOKEN_CACHE": "lots"], "ACCESS_TOKEN_CACHE must be a whole number from 0 to 1000000"),
             ]
             for (environment, line) in cases {
                 let result = try runGatehouse(["serve"], environment: base.merging(environment) { $1 })

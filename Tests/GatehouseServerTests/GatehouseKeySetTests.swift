@@ -16,6 +16,9 @@ final class JWKSServer: Sendable {
         var body = #"{"keys":[]}"#
         var cacheControl = "public, max-age=300"
         var status = HTTPResponse.Status.ok
+        /// Send the headers and the first bytes, then nothing for three seconds (six times
+        /// the fetch timeout; the server waits for it when it shuts down).
+        var stall = false
         var requests = 0
     }
 
@@ -36,9 +39,16 @@ final class JWKSServer: Sendable {
     func run(_ body: @Sendable @escaping (String) async throws -> Void) async throws {
         let router = Router()
         router.get("jwks") { _, _ -> Response in
-            let (text, cacheControl, status) = self.state.withLock { state in
+            let (text, cacheControl, status, stall) = self.state.withLock { state in
                 state.requests += 1
-                return (state.body, state.cacheControl, state.status)
+                return (state.body, state.cacheControl, state.status, state.stall)
+            }
+            if stall {
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: #"{"keys":["#))
+                    try await Task.sleep(for: .seconds(3))
+                    try await writer.finish(nil)
+                })
             }
             return Response(
                 status: status, headers: [.contentType: "application/json", .cacheControl: cacheControl],
@@ -66,10 +76,10 @@ final class JWKSServer: Sendable {
         try JWS.sign(payload: claims, key: key)
     }
 
-    static func keySet(_ url: String, refetch: Duration = .seconds(30)) -> GatehouseKeySet {
+    static func keySet(_ url: String, refetch: Duration = .seconds(30), timeout: Duration = .seconds(2)) -> GatehouseKeySet {
         var configuration = GatehouseKeySet.Configuration(jwksURL: url, audience: "orders")
         configuration.minimumRefetchInterval = refetch
-        configuration.fetchTimeout = .milliseconds(500)
+        configuration.fetchTimeout = timeout
         return GatehouseKeySet(configuration: configuration, logger: Logger(label: "test"))
     }
 
@@ -192,6 +202,30 @@ final class JWKSServer: Sendable {
         #expect(keys.fetchCount >= before + 2, "fetches were tried")
         _ = try await keys.verify(Self.token(TestKeys.es256))
         #expect(keys.kids == [TestKeys.es256.publicKey.kid])
+    }
+
+    /// A JWKS that sends its headers and then stalls ends the fetch at the timeout, body
+    /// included: requests waiting on it are answered, and the next fetch can start.
+    @Test func aStalledKeySetBodyTimesOut() async throws {
+        let server = JWKSServer()
+        server.serve([TestKeys.edDSA.publicKey])
+        server.state.withLock { $0.stall = true }
+        try await server.run { url in
+            let keys = Self.keySet(url, refetch: .milliseconds(100), timeout: .milliseconds(500))
+            let started = ContinuousClock.now
+            #expect(await keys.load() == false)
+            #expect(ContinuousClock.now - started < .milliseconds(2_500), "the stall lasts 3 s; the fetch gave up before")
+            await #expect(throws: TokenError.invalid) { try await keys.verify(Self.token(TestKeys.edDSA)) }
+            // Once the key set answers, a later fetch (at most one a second without keys) gets it.
+            server.state.withLock { $0.stall = false }
+            let deadline = ContinuousClock.now + .seconds(15)
+            var verified = false
+            while !verified, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                verified = (try? await keys.verify(Self.token(TestKeys.edDSA))) != nil
+            }
+            #expect(verified)
+        }
     }
 
     @Test func keysThatAreNotGatehouseKeysAreLeftOut() async throws {

@@ -1,4 +1,5 @@
 import Crypto
+import CryptoExtras
 import Foundation
 import Synchronization
 import Testing
@@ -300,8 +301,10 @@ enum TestKeys {
         #expect(problems { try make(.hs256, key: nil, previousAccess: "short") } == ["JWT_ACCESS_SECRET_PREVIOUS must be at least 32 characters"])
         #expect(problems { try make(.hs256, key: nil, previousAccess: Self.refreshSecret) } == ["JWT_ACCESS_SECRET_PREVIOUS must differ from the refresh secrets"])
         #expect(problems { try make(.hs256, key: nil, previousRefresh: Self.accessSecret) } == ["JWT_REFRESH_SECRET_PREVIOUS must differ from JWT_ACCESS_SECRET"])
+        #expect(problems { try make(.hs256, key: nil, previousAccess: Self.accessSecret) } == ["JWT_ACCESS_SECRET_PREVIOUS must differ from JWT_ACCESS_SECRET (it is the secret being replaced)"])
+        #expect(problems { try make(.hs256, key: nil, previousRefresh: Self.refreshSecret) } == ["JWT_REFRESH_SECRET_PREVIOUS must differ from JWT_REFRESH_SECRET (it is the secret being replaced)"])
         #expect(problems { try make(.edDSA, key: TestKeys.edDSA, previousAccess: String(repeating: "p", count: 40)) } == ["JWT_ACCESS_SECRET_PREVIOUS is only accepted when JWT_ALGORITHM is HS256"])
-        #expect(problems { try make(.hs256, key: nil, cache: -1) } == ["ACCESS_TOKEN_CACHE must be a whole number from 0 to 10000000"])
+        #expect(problems { try make(.hs256, key: nil, cache: -1) } == ["ACCESS_TOKEN_CACHE must be a whole number from 0 to 1000000"])
         #expect(problems { try make(.rs256, key: TestKeys.rs256) } == [])
         #expect(!"\(try make(.edDSA, key: TestKeys.edDSA))".contains("PRIVATE"))
     }
@@ -312,6 +315,20 @@ enum TestKeys {
         #expect(throws: JWTKeyError.unsupported) { try JWTPrivateKey(pemRepresentation: P384.Signing.PrivateKey().pemRepresentation) }
         #expect(throws: JWTKeyError.encrypted) { try JWTPrivateKey(pemRepresentation: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n") }
         #expect(throws: JWTKeyError.symmetricAlgorithm) { try JWTPrivateKey.generate(.hs256) }
+        // swift-crypto reads any PKCS#8 as a Curve25519 key: an X25519 key, or an Ed25519
+        // key whose algorithm was changed to X25519, is not a signing key.
+        #expect(throws: JWTKeyError.unsupported) { try JWTPrivateKey(pemRepresentation: Curve25519.KeyAgreement.PrivateKey().pemRepresentation) }
+        var der = Array(try #require(PEM.der(TestKeys.edDSA.pemRepresentation)))
+        der[11] = 0x6E
+        let relabelled = "-----BEGIN PRIVATE KEY-----\n\(Data(der).base64EncodedString())\n-----END PRIVATE KEY-----\n"
+        #expect(throws: JWTKeyError.unsupported) { try JWTPrivateKey(pemRepresentation: relabelled) }
+        // Windows line endings and text around the block are fine.
+        for key in [TestKeys.edDSA, TestKeys.es256, TestKeys.rs256] {
+            let crlf = "A key\r\n" + key.pemRepresentation.replacingOccurrences(of: "\n", with: "\r\n") + "trailing note\r\n"
+            #expect(try JWTPrivateKey(pemRepresentation: crlf).publicKey.kid == key.publicKey.kid)
+            let publicCRLF = key.publicKey.pemRepresentation.replacingOccurrences(of: "\n", with: "\r\n")
+            #expect(try JWTPublicKey(pemRepresentation: publicCRLF).kid == key.publicKey.kid)
+        }
         // A private key's PEM gives its public key.
         #expect(try JWTPublicKey(pemRepresentation: TestKeys.es256.pemRepresentation).kid == TestKeys.es256.publicKey.kid)
     }

@@ -102,11 +102,12 @@ public struct ConfigurationVariables: Sendable {
     /// The text of the file at the path `name` holds; keys are small, so more than 1 MiB
     /// is refused rather than read.
     public func keyFile(_ name: String, path: String) throws(ConfigurationError) -> String {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = attributes?[.size] as? Int, let data = FileManager.default.contents(atPath: path) else {
+        // At most 1 MiB + 1 bytes are read, so `/dev/zero` is refused rather than read forever.
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.read(upToCount: (1 << 20) + 1) ?? Data() else {
             throw ConfigurationError(name, "names \(path), which cannot be read")
         }
-        guard size <= 1 << 20, let text = String(data: data, encoding: .utf8) else {
+        try? handle.close()
+        guard data.count <= 1 << 20, let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(name, "names \(path), which is not a PEM file")
         }
         return text

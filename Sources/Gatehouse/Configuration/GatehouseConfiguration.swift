@@ -123,8 +123,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public static let maximumSecretLength = 4_096
     /// Most password hashes a queue may be configured to hold.
     public static let maximumPasswordHashQueue = 100_000
-    /// Most verified tokens a cache may be configured to hold.
-    public static let maximumVerifiedTokenCache = 10_000_000
+    /// Most verified tokens a cache may be configured to hold (about 300 bytes each).
+    public static let maximumVerifiedTokenCache = 1_000_000
 
     /// What is wrong with this configuration, by the rules of the server's loader; empty
     /// when it is valid.
@@ -199,6 +199,12 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         }
         if let previousAccessSecret, previousAccessSecret == refreshSecret || previousAccessSecret == previousRefreshSecret {
             problems.append(ConfigurationError("JWT_ACCESS_SECRET_PREVIOUS", "must differ from the refresh secrets"))
+        }
+        if let previousAccessSecret, previousAccessSecret == accessSecret {
+            problems.append(ConfigurationError("JWT_ACCESS_SECRET_PREVIOUS", "must differ from JWT_ACCESS_SECRET (it is the secret being replaced)"))
+        }
+        if let previousRefreshSecret, previousRefreshSecret == refreshSecret {
+            problems.append(ConfigurationError("JWT_REFRESH_SECRET_PREVIOUS", "must differ from JWT_REFRESH_SECRET (it is the secret being replaced)"))
         }
         if let previousRefreshSecret, previousRefreshSecret == accessSecret {
             problems.append(ConfigurationError("JWT_REFRESH_SECRET_PREVIOUS", "must differ from JWT_ACCESS_SECRET"))

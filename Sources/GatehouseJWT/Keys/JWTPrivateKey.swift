@@ -30,10 +30,10 @@ public struct JWTPrivateKey: Sendable, CustomStringConvertible {
     /// Reads a private key from PEM: PKCS#8 (`BEGIN PRIVATE KEY`, what `openssl genpkey`
     /// and `gatehouse keys generate` write) for all three types, and also SEC1
     /// (`BEGIN EC PRIVATE KEY`) for P-256 and PKCS#1 (`BEGIN RSA PRIVATE KEY`) for RSA.
-    public init(pemRepresentation pem: String) throws(JWTKeyError) {
-        if pem.contains("BEGIN ENCRYPTED PRIVATE KEY") || pem.contains("Proc-Type: 4,ENCRYPTED") {
-            throw .encrypted
-        } else if JWTPublicKey.isEd25519(pem), let key = try? Curve25519.Signing.PrivateKey(pemRepresentation: pem) {
+    public init(pemRepresentation text: String) throws(JWTKeyError) {
+        if text.contains("BEGIN ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") { throw .encrypted }
+        guard let pem = PEM.normalized(text) else { throw .unsupported }
+        if PEM.isEd25519(pem, private: true), let key = try? Curve25519.Signing.PrivateKey(pemRepresentation: pem) {
             try self.init(.ed25519(key))
         } else if let key = try? P256.Signing.PrivateKey(pemRepresentation: pem) {
             try self.init(.p256(key))

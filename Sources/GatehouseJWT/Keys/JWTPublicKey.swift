@@ -47,10 +47,13 @@ public struct JWTPublicKey: Sendable {
 
     /// Reads a public key from PEM: SubjectPublicKeyInfo (`BEGIN PUBLIC KEY`) or PKCS#1
     /// (`BEGIN RSA PUBLIC KEY`). A private key's PEM gives its public key.
-    public init(pemRepresentation pem: String) throws(JWTKeyError) {
-        if pem.contains("PRIVATE KEY-----") {
-            self = try JWTPrivateKey(pemRepresentation: pem).publicKey
-        } else if Self.isEd25519(pem), let key = try? Curve25519.Signing.PublicKey(pemRepresentation: pem) {
+    public init(pemRepresentation text: String) throws(JWTKeyError) {
+        if text.contains("PRIVATE KEY-----") {
+            self = try JWTPrivateKey(pemRepresentation: text).publicKey
+            return
+        }
+        guard let pem = PEM.normalized(text) else { throw .unsupported }
+        if PEM.isEd25519(pem, private: false), let key = try? Curve25519.Signing.PublicKey(pemRepresentation: pem) {
             try self.init(.ed25519(key))
         } else if let key = try? P256.Signing.PublicKey(pemRepresentation: pem) {
             try self.init(.p256(key))
@@ -63,13 +66,6 @@ public struct JWTPublicKey: Sendable {
         }
     }
 
-    /// Whether the PEM's DER names Ed25519 (OID 1.3.101.112), which swift-crypto's
-    /// Curve25519 readers do not all check.
-    static func isEd25519(_ pem: String) -> Bool {
-        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
-        guard let der = Data(base64Encoded: String(body.filter { !$0.isWhitespace })) else { return false }
-        return Array(der).firstRange(of: [0x06, 0x03, 0x2B, 0x65, 0x70]) != nil
-    }
 
     /// Reads one key of a JWK Set (RFC 7517): `OKP`/`Ed25519`, `EC`/`P-256` or `RSA`
     /// (2048 bits or more). `nil` for anything else, for a key whose `alg` is not the
