@@ -48,6 +48,51 @@ enum TestKeys {
         #expect(key.algorithm == .edDSA)
     }
 
+    /// Runs openssl with `arguments`; its standard output.
+    static func openssl(_ arguments: [String], input: String? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = arguments
+        let output = Pipe(), stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "openssl \(arguments) failed")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The PEM forms `openssl` writes: PKCS#8 from `genpkey` for all three types, SEC1
+    /// from `ecparam -genkey`, PKCS#1 from `genrsa -traditional`; and the public keys
+    /// `openssl pkey -pubout` derives have the same `kid` as Gatehouse computes.
+    @Test(arguments: [
+        (["genpkey", "-algorithm", "ed25519"], JWTAlgorithm.edDSA, "-----BEGIN PRIVATE KEY-----"),
+        (["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], .es256, "-----BEGIN PRIVATE KEY-----"),
+        (["ecparam", "-name", "prime256v1", "-genkey", "-noout"], .es256, "-----BEGIN EC PRIVATE KEY-----"),
+        (["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], .rs256, "-----BEGIN PRIVATE KEY-----"),
+        (["genrsa", "-traditional", "2048"], .rs256, "-----BEGIN RSA PRIVATE KEY-----"),
+    ])
+    func opensslKeysAreRead(command: [String], algorithm: JWTAlgorithm, form: String) throws {
+        let pem = try Self.openssl(command)
+        #expect(pem.hasPrefix(form))
+        let key = try JWTPrivateKey(pemRepresentation: pem)
+        #expect(key.algorithm == algorithm)
+        let publicPEM = try Self.openssl(["pkey", "-pubout"], input: pem)
+        #expect(try JWTPublicKey(pemRepresentation: publicPEM).kid == key.publicKey.kid)
+        // What Gatehouse writes, openssl reads back as the same key.
+        #expect(try Self.openssl(["pkey", "-pubout"], input: key.pemRepresentation) == publicPEM)
+    }
+
+    @Test func smallRSAKeysAreRefusedWithTheirSize() throws {
+        let pem = try Self.openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"])
+        #expect(throws: JWTKeyError.rsaTooSmall(bits: 1024)) { try JWTPrivateKey(pemRepresentation: pem) }
+        #expect(throws: JWTKeyError.rsaTooSmall(bits: 1024)) { try JWTPublicKey(pemRepresentation: try Self.openssl(["pkey", "-pubout"], input: pem)) }
+    }
+
     @Test func keyConfigurationProblemsNameTheirVariable() throws {
         func problems(_ body: () throws -> GatehouseConfiguration) -> [String] {
             do {
