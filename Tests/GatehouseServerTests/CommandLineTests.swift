@@ -13,7 +13,10 @@ import Darwin
 #endif
 
 @Suite struct CommandLineTests {
-    @Test(arguments: [["--help"], ["serve", "--help"], ["migrate", "--help"], ["secret", "--help"], ["create-admin", "--help"]])
+    @Test(arguments: [
+        ["--help"], ["serve", "--help"], ["migrate", "--help"], ["secret", "--help"], ["create-admin", "--help"], ["keys", "--help"],
+        ["keys", "generate", "--help"], ["keys", "public", "--help"],
+    ])
     func helpWorks(arguments: [String]) throws {
         let result = try runGatehouse(arguments)
         #expect(result.status == 0)
@@ -22,7 +25,7 @@ import Darwin
 
     @Test func helpListsEveryCommand() throws {
         let result = try runGatehouse(["--help"])
-        for command in ["serve", "migrate", "secret", "create-admin"] {
+        for command in ["serve", "migrate", "secret", "keys", "create-admin"] {
             #expect(result.stdout.contains(command))
         }
     }
