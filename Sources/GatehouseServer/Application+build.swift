@@ -61,7 +61,10 @@ func buildApplication(
     admin.record(in: &routes, basePath: "/api/v1/admin")
     let keys = KeysController<GatehouseContext>(configuration: settings)
     keys.record(in: &routes)
-    // CORS outermost, so that the error middleware's responses carry its headers too.
+    // The request log outermost: every answer, CORS and errors included, gets its line
+    // and its X-Request-Id. Then CORS, so that the error middleware's responses carry its
+    // headers too.
+    router.add(middleware: RequestLogMiddleware<GatehouseContext>(configuration: settings))
     router.add(middleware: CORSAllowlistMiddleware(origins: configuration.corsOrigins, routes: routes))
     router.add(middleware: GatehouseErrorMiddleware(routes: routes, unavailable: DatabaseFailure.isUnavailable))
     // Liveness: the process answers. Readiness: and its database does too.

@@ -5,6 +5,8 @@ import Gatehouse
 import GatehouseFluent
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `gatehouse serve`: migrate, then serve until SIGTERM/SIGINT.
 struct Serve: AsyncParsableCommand {
@@ -12,14 +14,32 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try EnvironmentLoader.loadOrExit(requireSecrets: true)
-        let logger = makeLogger(level: configuration.logLevel)
+        let logger = makeLogger(level: configuration.logLevel, format: configuration.logFormat)
         if configuration.generatedSecrets {
             logger.warning("JWT secrets not configured: generated random secrets for this process; tokens will not survive a restart")
         }
         let app = try await exitingOnDatabaseFailure(configuration) {
             try await buildApplication(configuration, logger: logger)
         }
-        try await app.runService()
+        try await Self.run(app, shutdownTimeout: configuration.shutdownTimeout, logger: logger)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then drains (SPEC.md §3.8): the server stops
+    /// accepting connections and in-flight requests finish, for at most
+    /// `SHUTDOWN_TIMEOUT` seconds; requests still running then are cut off. Either way the
+    /// process exits 0 once a signal asked it to stop. (Hummingbird's `runService` takes
+    /// no shutdown limit, so the ServiceGroup is built here.)
+    static func run(_ app: some ApplicationProtocol, shutdownTimeout: Int, logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
+        configuration.maximumCancellationDuration = .seconds(5)
+        let started = ContinuousClock.now
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch where ContinuousClock.now - started >= .seconds(shutdownTimeout) && error is CancellationError {
+            logger.warning("Shutdown timeout reached: requests still running were cut off", metadata: ["shutdown_timeout_s": "\(shutdownTimeout)"])
+        }
+        logger.info("Stopped")
     }
 }
 
@@ -29,7 +49,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try EnvironmentLoader.loadOrExit(requireSecrets: false)
-        let logger = makeLogger(level: configuration.logLevel)
+        let logger = makeLogger(level: configuration.logLevel, format: configuration.logFormat)
         let databases = try await exitingOnDatabaseFailure(configuration) { try await configuration.openDatabase(logger: logger) }
         await databases.shutdownAsync()
         print("Migrations are up to date.")

@@ -25,7 +25,7 @@ struct CreateAdmin: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try EnvironmentLoader.loadOrExit(requireSecrets: false)
-        let logger = makeLogger(level: configuration.logLevel)
+        let logger = makeLogger(level: configuration.logLevel, format: configuration.logFormat)
         guard let password = Self.readPassword() else {
             printError("gatehouse: no password on standard input")
             throw ExitCode(1)

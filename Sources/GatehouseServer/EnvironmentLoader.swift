@@ -42,7 +42,7 @@ struct EnvironmentLoader {
         var errors = library.errors
             + variables.unreadable([
                 "HOST", "PORT", "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_TIMEOUT", "LOG_LEVEL", "CORS_ORIGINS", "AUDIT_RETENTION", "RATE_LIMIT_STORE",
-                "REVOCATION_CAPACITY", "REVOCATION_POLL_MS",
+                "REVOCATION_CAPACITY", "REVOCATION_POLL_MS", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
             ])
         func check<T>(_ body: () throws(ConfigurationError) -> T) -> T? {
             do { return try body() } catch {
@@ -77,8 +77,21 @@ struct EnvironmentLoader {
         let revocationPoll = check { () throws(ConfigurationError) in
             try variables.integer("REVOCATION_POLL_MS", default: ServerConfiguration.defaultRevocationPollMilliseconds, in: 10...1_000)
         }
+        let logFormat = check { () throws(ConfigurationError) -> LogFormat in
+            guard let raw = variables.string("LOG_FORMAT") else { return .text }
+            guard let format = LogFormat(rawValue: raw.lowercased()) else { throw ConfigurationError("LOG_FORMAT", "must be text or json") }
+            return format
+        }
+        let shutdownTimeout = check { () throws(ConfigurationError) -> Int in
+            guard let raw = variables.string("SHUTDOWN_TIMEOUT") else { return 10 }
+            guard let seconds = TimeSpan.seconds(from: raw), (0...3_600).contains(seconds) else {
+                throw ConfigurationError("SHUTDOWN_TIMEOUT", "must be a duration from 0s to 1h, such as 10s")
+            }
+            return seconds
+        }
         guard errors.isEmpty, let gatehouse = library.configuration, let port, let database, let logLevel, let corsOrigins,
-              let poolSize, let databaseTimeout, let auditRetention, let rateLimitStore, let revocationCapacity, let revocationPoll
+              let poolSize, let databaseTimeout, let auditRetention, let rateLimitStore, let revocationCapacity, let revocationPoll,
+              let logFormat, let shutdownTimeout
         else {
             throw ConfigurationErrors(errors: errors)
         }
@@ -87,7 +100,7 @@ struct EnvironmentLoader {
             databaseTimeout: databaseTimeout, logLevel: logLevel,
             corsOrigins: corsOrigins, auditRetention: auditRetention, rateLimitStore: rateLimitStore,
             revocationCapacity: revocationCapacity, revocationPollInterval: .milliseconds(revocationPoll),
-            generatedSecrets: library.generatedSecrets
+            generatedSecrets: library.generatedSecrets, logFormat: logFormat, shutdownTimeout: shutdownTimeout
         )
     }
 

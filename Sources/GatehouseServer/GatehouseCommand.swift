@@ -42,10 +42,3 @@ struct StandardError: TextOutputStream {
     }
 }
 
-/// A console logger at the configured level, bootstrapped once per process.
-func makeLogger(level: Logger.Level) -> Logger {
-    LoggingSystem.bootstrap(StreamLogHandler.standardError)
-    var logger = Logger(label: "gatehouse")
-    logger.logLevel = level
-    return logger
-}

@@ -20,6 +20,10 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var databaseTimeout: Int
     /// Log level.
     public var logLevel: Logger.Level
+    /// How log lines are written (`LOG_FORMAT`): key=value text or one JSON object a line.
+    public var logFormat: LogFormat
+    /// Seconds SIGTERM waits for in-flight requests before cutting them off (`SHUTDOWN_TIMEOUT`).
+    public var shutdownTimeout: Int
     /// Origins allowed cross-origin access with credentials (`CORS_ORIGINS`); empty: none.
     public var corsOrigins: [String]
     /// Seconds audit events are kept (`AUDIT_RETENTION`, 90 days).
@@ -42,8 +46,10 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
         auditRetention: Int = ServerConfiguration.defaultAuditRetention, rateLimitStore: RateLimitStore = .memory,
         revocationCapacity: Int = ServerConfiguration.defaultRevocationCapacity,
         revocationPollInterval: Duration = .milliseconds(ServerConfiguration.defaultRevocationPollMilliseconds),
-        generatedSecrets: Bool = false
+        generatedSecrets: Bool = false, logFormat: LogFormat = .text, shutdownTimeout: Int = 10
     ) {
+        self.logFormat = logFormat
+        self.shutdownTimeout = shutdownTimeout
         self.revocationCapacity = revocationCapacity
         self.revocationPollInterval = revocationPollInterval
         self.auditRetention = auditRetention
@@ -75,7 +81,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     public var description: String {
         "ServerConfiguration(host: \(host), port: \(port), database: \(database.redacted), "
-            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, rateLimitStore: \(rateLimitStore.rawValue), revocationCapacity: \(revocationCapacity), revocationPollInterval: \(revocationPollInterval), logLevel: \(logLevel), corsOrigins: \(corsOrigins), \(gatehouse))"
+            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, rateLimitStore: \(rateLimitStore.rawValue), revocationCapacity: \(revocationCapacity), revocationPollInterval: \(revocationPollInterval), logLevel: \(logLevel), logFormat: \(logFormat.rawValue), shutdownTimeout: \(shutdownTimeout)s, corsOrigins: \(corsOrigins), \(gatehouse))"
     }
 }
 

@@ -146,7 +146,7 @@ extension Role: ExpressibleByArgument {}
 /// and turns a refusal into one line on standard error and exit code 1.
 private func withUsersService(_ body: (AuthService, Logger) async throws -> Void) async throws {
     let configuration = try EnvironmentLoader.loadOrExit(requireSecrets: false)
-    let logger = makeLogger(level: configuration.logLevel)
+    let logger = makeLogger(level: configuration.logLevel, format: configuration.logFormat)
     let serving = try await exitingOnDatabaseFailure(configuration) { try await configuration.openServingDatabase(logger: logger) }
     let service = await AuthService.fluent(configuration: configuration.gatehouse, provider: serving.provider)
     func close() async {

@@ -261,6 +261,8 @@ import Darwin
                 (["JWT_PREVIOUS_PUBLIC_KEY_FILES": "\(edKey), \(garbage)"], "JWT_PREVIOUS_PUBLIC_KEY_FILES names \(garbage), which must hold a PEM key"),
                 (["JWT_ACCESS_SECRET_PREVIOUS": "short-previous"], "JWT_ACCESS_SECRET_PREVIOUS must be at least 32 characters"),
                 (["ACCESS_TOKEN_CACHE": "lots"], "ACCESS_TOKEN_CACHE must be a whole number from 0 to 1000000"),
+            (["LOG_FORMAT": "xml"], "LOG_FORMAT must be text or json"),
+            (["SHUTDOWN_TIMEOUT": "2h"], "SHUTDOWN_TIMEOUT must be a duration from 0s to 1h, such as 10s"),
             ]
             for (environment, line) in cases {
                 let result = try runGatehouse(["serve"], environment: base.merging(environment) { $1 })

@@ -86,8 +86,9 @@ func freePort() throws -> Int {
 }
 
 /// One plain HTTP/1.1 request over a socket; returns the raw response, or nil when
-/// nothing listens yet.
-func rawHTTP(port: Int, request: String) -> String? {
+/// nothing listens yet. `afterSending` runs once the request is sent, before the answer
+/// is read.
+func rawHTTP(port: Int, request: String, afterSending: (() -> Void)? = nil) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -103,6 +104,7 @@ func rawHTTP(port: Int, request: String) -> String? {
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let bytes = Array(request.utf8)
     guard send(fd, bytes, bytes.count, 0) == bytes.count else { return nil }
+    afterSending?()
     var response = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
@@ -134,7 +136,8 @@ struct HTTPAnswer: Sendable {
 /// One request to a server on 127.0.0.1 (header names lower-cased in the answer);
 /// nil when nothing listens.
 func exchange(
-    port: Int, _ method: String, _ path: String, headers: [String: String] = [:], json: String? = nil
+    port: Int, _ method: String, _ path: String, headers: [String: String] = [:], json: String? = nil,
+    afterSending: (() -> Void)? = nil
 ) -> HTTPAnswer? {
     var lines = ["\(method) \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Connection: close"]
     for (name, value) in headers { lines.append("\(name): \(value)") }
@@ -144,7 +147,7 @@ func exchange(
     } else if method == "POST" {
         lines.append("Content-Length: 0")
     }
-    guard let raw = rawHTTP(port: port, request: lines.joined(separator: "\r\n") + "\r\n\r\n" + (json ?? "")),
+    guard let raw = rawHTTP(port: port, request: lines.joined(separator: "\r\n") + "\r\n\r\n" + (json ?? ""), afterSending: afterSending),
           let split = raw.range(of: "\r\n\r\n")
     else { return nil }
     let head = raw[..<split.lowerBound].components(separatedBy: "\r\n")
@@ -196,6 +199,25 @@ final class ServerProcess: @unchecked Sendable {
 
     /// What the process has logged so far.
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// Sends SIGTERM and waits (at most `timeout` seconds) for the process to end; its
+    /// exit status, or `nil` if it was still running (then it is killed).
+    func terminate(timeout: TimeInterval = 30) -> Int32? {
+        process.terminate()
+        return waitForExit(timeout: timeout)
+    }
+
+    /// Waits (at most `timeout` seconds) for the process to end; its exit status, or
+    /// `nil` if it was still running (then it is killed).
+    func waitForExit(timeout: TimeInterval = 30) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            return nil
+        }
+        return process.terminationStatus
+    }
 
     func stop() {
         if process.isRunning {

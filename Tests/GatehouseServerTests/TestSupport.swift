@@ -162,7 +162,7 @@ enum TestServer {
         clock: TestClock? = TestClock(),
         corsOrigins: [String] = [],
         logger: Logger? = nil,
-        logLevel: Logger.Level = .info,
+        logLevel: Logger.Level? = nil,
         rateLimitStore: RateLimitStore = .memory,
         revocationPollInterval: Duration = .milliseconds(ServerConfiguration.defaultRevocationPollMilliseconds),
         setup: TestingSetup = .router,
@@ -170,7 +170,10 @@ enum TestServer {
     ) async throws -> T {
         try await Slots.apps.with {
             try await run(
-                settings, database: database, clock: clock, corsOrigins: corsOrigins, logger: logger, logLevel: logLevel,
+                // A test that captures the log sees `info` (the request lines among it); the
+                // others log warnings only, to standard error.
+                settings, database: database, clock: clock, corsOrigins: corsOrigins, logger: logger,
+                logLevel: logLevel ?? (logger == nil ? .warning : .info),
                 rateLimitStore: rateLimitStore, revocationPollInterval: revocationPollInterval, setup: setup, body
             )
         }

@@ -154,6 +154,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
     }
 
     private func authResponse(_ result: AuthResult, status: HTTPResponse.Status) throws -> Response {
+        RequestLogNotes.note(userID: result.user.id.uuidString.lowercased())
         var headers = HTTPFields.noStore
         headers[.setCookie] = cookie.setting(result.refreshToken)
         return try .json(AuthResponse(accessToken: result.accessToken, user: UserResponse(result.user)), status: status, headers: headers)

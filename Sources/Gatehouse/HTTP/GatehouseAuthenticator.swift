@@ -98,7 +98,9 @@ extension TokenVerifier {
         switch verified {
         case nil: throw .authenticationRequired
         case .some(nil): return nil
-        case .some(.success(let claims)?): return claims
+        case .some(.success(let claims)?):
+            RequestLogNotes.note(userID: claims.sub)
+            return claims
         case .some(.failure(.expired)?): throw .accessTokenExpired
         case .some(.failure(.revoked)?): throw .accessTokenRevoked
         case .some(.failure?): throw .invalidAccessToken

@@ -1,0 +1,128 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Synchronization
+
+extension HTTPField.Name {
+    /// `X-Request-Id` (SPEC.md §3.8).
+    public static let xRequestID = HTTPField.Name("X-Request-Id")!
+}
+
+/// The request id of SPEC.md §3.8: the client's `X-Request-Id` when it is 1–128
+/// characters of `[A-Za-z0-9._-]`, otherwise 16 random bytes as hex.
+enum RequestID {
+    static func accepted(_ value: String?) -> String? {
+        guard let value, (1...128).contains(value.utf8.count),
+              value.utf8.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+        else { return nil }
+        return value
+    }
+
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Hex.encode((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+}
+
+extension UInt8 {
+    fileprivate var isASCIIAlphanumeric: Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
+    }
+}
+
+/// What the request's handlers learn that its log line should say: the user, once a
+/// token is verified or a password checked. Bound as a task local for the request, so
+/// the code that learns it (deep in `TokenVerifier` or `AuthController`) needs no
+/// access to the middleware.
+public final class RequestLogNotes: Sendable {
+    @TaskLocal static var current: RequestLogNotes?
+
+    private let user = Mutex<String?>(nil)
+
+    /// Notes the request's user, when a request is being logged.
+    static func note(userID: String) {
+        current?.user.withLock { $0 = userID }
+    }
+
+    var userID: String? { user.withLock { $0 } }
+}
+
+/// One log line per request at `info` (SPEC.md §3.8), after the response, and the request
+/// id: taken from `X-Request-Id` or generated, returned on every response, and put in the
+/// logger's metadata so every line the request logs (the library's included) carries it.
+///
+/// The line holds the method, the path without its query, the route template, the
+/// status, the duration in milliseconds, the request id, the client's address (after
+/// `TRUST_PROXY`) and the user id when a token or password identified one. Never a
+/// header value, a body, a token, a cookie or a query string. Hummingbird's
+/// `LogRequestsMiddleware` is not used: it logs before the response (no status, no
+/// duration) and logs the URI with its query string.
+///
+/// Mount it outermost, so 404s, 405s, 413s, 429s and CORS answers get their line and id.
+public struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let clients: ClientInfoResolver<Context>
+
+    /// Creates the middleware for a context that knows its socket peer.
+    public init(configuration: GatehouseConfiguration) where Context: RemoteAddressRequestContext {
+        self.init(configuration: configuration, peerAddress: .remoteAddress)
+    }
+
+    /// Creates the middleware, with the client's address found as `peerAddress` says.
+    public init(configuration: GatehouseConfiguration, peerAddress: PeerAddress<Context>) {
+        self.clients = ClientInfoResolver(configuration: configuration, peerAddress: peerAddress)
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let id = RequestID.accepted(request.headers[.xRequestID]) ?? RequestID.generate()
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(id)
+        let notes = RequestLogNotes()
+        let started = ContinuousClock.now
+        do {
+            var response = try await RequestLogNotes.$current.withValue(notes) { try await next(request, context) }
+            response.headers[.xRequestID] = id
+            log(request, context, status: response.status, started: started, notes: notes)
+            return response
+        } catch {
+            // Only what no error middleware turned into a response gets here; it is
+            // answered as the error says, with the id.
+            let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
+            log(request, context, status: status, started: started, notes: notes)
+            throw RequestIDError(error: error, id: id)
+        }
+    }
+
+    private func log(_ request: Request, _ context: Context, status: HTTPResponse.Status, started: ContinuousClock.Instant, notes: RequestLogNotes) {
+        guard context.logger.logLevel <= .info else { return }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
+        var metadata: Logger.Metadata = [
+            "method": .string(request.method.rawValue),
+            "path": .string(request.uri.path),
+            "route": .string(context.endpointPath ?? "NotFound"),
+            "status": .stringConvertible(status.code),
+            "duration_ms": .string(String(format: "%.3f", milliseconds)),
+        ]
+        if let ip = clients.client(request, context).ip { metadata["client_ip"] = .string(ip) }
+        if let user = notes.userID { metadata["user_id"] = .string(user) }
+        context.logger.info("request", metadata: metadata)
+    }
+}
+
+/// An error that escaped every error middleware, answered as itself plus the request id.
+struct RequestIDError: HTTPResponseError {
+    let error: any Error
+    let id: String
+
+    var status: HTTPResponse.Status { (error as? any HTTPResponseError)?.status ?? .internalServerError }
+    var headers: HTTPFields { [.xRequestID: id] }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try (error as? any HTTPResponseError)?.response(from: request, context: context)
+            ?? AppError.internalError.response(from: request, context: context)
+        response.headers[.xRequestID] = id
+        return response
+    }
+}
