@@ -32,13 +32,20 @@ struct Serve: AsyncParsableCommand {
     static func run(_ app: some ApplicationProtocol, shutdownTimeout: Int, logger: Logger) async throws {
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
-        configuration.maximumCancellationDuration = .seconds(5)
-        let started = ContinuousClock.now
-        do {
-            try await ServiceGroup(configuration: configuration).run()
-        } catch where ContinuousClock.now - started >= .seconds(shutdownTimeout) && error is CancellationError {
-            logger.warning("Shutdown timeout reached: requests still running were cut off", metadata: ["shutdown_timeout_s": "\(shutdownTimeout)"])
+        configuration.maximumCancellationDuration = .seconds(1)
+        // Past the timeout the group cancels the server, but a request busy outside Swift's
+        // cancellation (a password hash on its thread pool) would still hold the exit.
+        // This watchdog ends the process a second after the timeout, cutting such requests off.
+        let watchdog = Task.detached {
+            for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                try await Task.sleep(for: .seconds(shutdownTimeout) + .seconds(1))
+                logger.warning("Shutdown timeout reached: requests still running were cut off", metadata: ["shutdown_timeout_s": "\(shutdownTimeout)"])
+                LogSink.standardError.flush()
+                Foundation.exit(0)
+            }
         }
+        defer { watchdog.cancel() }
+        try await ServiceGroup(configuration: configuration).run()
         logger.info("Stopped")
         LogSink.standardError.flush()
     }

@@ -43,6 +43,35 @@ import Testing
         }
     }
 
+    /// A request still running at `SHUTDOWN_TIMEOUT` is cut off, and the process still
+    /// exits 0, soon after the timeout.
+    @Test func requestsStillRunningAtTheTimeoutAreCutOff() async throws {
+        try await blocking {
+            let database = TemporaryDatabase()
+            defer { database.remove() }
+            var environment = FleetTests.environment(database, access: SecretGenerator.hex(bytes: 32), refresh: SecretGenerator.hex(bytes: 32))
+            environment["BCRYPT_COST"] = "18"  // seconds per hash, far longer than the timeout
+            environment["SHUTDOWN_TIMEOUT"] = "1s"
+            let server = try ServerProcess(environment: environment)
+            defer { server.stop() }
+            var signalled = Date()
+            let register = exchange(
+                port: server.port, "POST", "/api/v1/auth/register", json: FleetTests.alice,
+                afterSending: {
+                    usleep(200_000)
+                    signalled = Date()
+                    kill(server.process.processIdentifier, SIGTERM)
+                }
+            )
+            let status = server.waitForExit()
+            #expect(register == nil, "\(register?.body ?? "")")
+            #expect(status == 0, "\(server.logText)")
+            let took = Date().timeIntervalSince(signalled)
+            #expect(took > 0.9 && took < 10, "\(took) s")
+            #expect(server.logText.contains("Shutdown timeout reached"))
+        }
+    }
+
     @Test func jsonLogsAreOneObjectPerLine() async throws {
         try await blocking {
             let database = TemporaryDatabase()
