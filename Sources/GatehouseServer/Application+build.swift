@@ -56,6 +56,7 @@ func buildApplication(
     var routes = RouteTable()
     routes.add(.get, "/health")
     routes.add(.get, "/health/ready")
+    if configuration.metrics { routes.add(.get, "/metrics") }
     controller.record(in: &routes, basePath: "/api/v1")
     let admin = AdminController<GatehouseContext>(service: service, configuration: settings)
     admin.record(in: &routes, basePath: "/api/v1/admin")
@@ -65,10 +66,19 @@ func buildApplication(
     // and its X-Request-Id. Then CORS, so that the error middleware's responses carry its
     // headers too.
     router.add(middleware: RequestLogMiddleware<GatehouseContext>(configuration: settings))
+    // Requests by method, route template and status, with their latency: Hummingbird's
+    // swift-metrics middleware, outside CORS and errors so it counts the final status.
+    if configuration.metrics {
+        _ = PrometheusExport.registry
+        router.add(middleware: MetricsMiddleware<GatehouseContext>())
+    }
     router.add(middleware: CORSAllowlistMiddleware(origins: configuration.corsOrigins, routes: routes))
     router.add(middleware: GatehouseErrorMiddleware(routes: routes, unavailable: DatabaseFailure.isUnavailable))
     // Liveness: the process answers. Readiness: and its database does too.
     router.get("health") { _, _ in HealthResponse(status: "ok") }
+    if configuration.metrics {
+        router.get("metrics") { _, _ in PrometheusExport.response() }
+    }
     let timeout = configuration.databaseTimeout
     router.get("health/ready") { _, context in
         try await DatabaseFailure.ping(databases, timeout: timeout, logger: context.logger)

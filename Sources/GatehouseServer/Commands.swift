@@ -6,6 +6,7 @@ import GatehouseFluent
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// `gatehouse serve`: migrate, then serve until SIGTERM/SIGINT.
@@ -32,12 +33,16 @@ struct Serve: AsyncParsableCommand {
     static func run(_ app: some ApplicationProtocol, shutdownTimeout: Int, logger: Logger) async throws {
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
-        configuration.maximumCancellationDuration = .seconds(1)
+        // No cancellation deadline of ServiceLifecycle's: it ends in `fatalError`. The
+        // watchdog below is the backstop.
+        configuration.maximumCancellationDuration = nil
         // Past the timeout the group cancels the server, but a request busy outside Swift's
         // cancellation (a password hash on its thread pool) would still hold the exit.
         // This watchdog ends the process a second after the timeout, cutting such requests off.
+        let signalled = Atomic<Bool>(false)
         let watchdog = Task.detached {
             for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                signalled.store(true, ordering: .relaxed)
                 try await Task.sleep(for: .seconds(shutdownTimeout) + .seconds(1))
                 logger.warning("Shutdown timeout reached: requests still running were cut off", metadata: ["shutdown_timeout_s": "\(shutdownTimeout)"])
                 LogSink.standardError.flush()
@@ -45,7 +50,13 @@ struct Serve: AsyncParsableCommand {
             }
         }
         defer { watchdog.cancel() }
-        try await ServiceGroup(configuration: configuration).run()
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch where signalled.load(ordering: .relaxed) {
+            // Asked to stop, and a request cancelled at the timeout ended the group with its
+            // error: still the exit the signal asked for.
+            logger.warning("Shutdown ended with an error", metadata: ["error": "\(type(of: error))"])
+        }
         logger.info("Stopped")
         LogSink.standardError.flush()
     }

@@ -42,7 +42,7 @@ struct EnvironmentLoader {
         var errors = library.errors
             + variables.unreadable([
                 "HOST", "PORT", "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_TIMEOUT", "LOG_LEVEL", "CORS_ORIGINS", "AUDIT_RETENTION", "RATE_LIMIT_STORE",
-                "REVOCATION_CAPACITY", "REVOCATION_POLL_MS", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
+                "REVOCATION_CAPACITY", "REVOCATION_POLL_MS", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS",
             ])
         func check<T>(_ body: () throws(ConfigurationError) -> T) -> T? {
             do { return try body() } catch {
@@ -89,9 +89,16 @@ struct EnvironmentLoader {
             }
             return seconds
         }
+        let metrics = check { () throws(ConfigurationError) -> Bool in
+            switch variables.string("METRICS")?.lowercased() {
+            case nil, "on": return true
+            case "off": return false
+            default: throw ConfigurationError("METRICS", "must be on or off")
+            }
+        }
         guard errors.isEmpty, let gatehouse = library.configuration, let port, let database, let logLevel, let corsOrigins,
               let poolSize, let databaseTimeout, let auditRetention, let rateLimitStore, let revocationCapacity, let revocationPoll,
-              let logFormat, let shutdownTimeout
+              let logFormat, let shutdownTimeout, let metrics
         else {
             throw ConfigurationErrors(errors: errors)
         }
@@ -100,7 +107,7 @@ struct EnvironmentLoader {
             databaseTimeout: databaseTimeout, logLevel: logLevel,
             corsOrigins: corsOrigins, auditRetention: auditRetention, rateLimitStore: rateLimitStore,
             revocationCapacity: revocationCapacity, revocationPollInterval: .milliseconds(revocationPoll),
-            generatedSecrets: library.generatedSecrets, logFormat: logFormat, shutdownTimeout: shutdownTimeout
+            generatedSecrets: library.generatedSecrets, logFormat: logFormat, shutdownTimeout: shutdownTimeout, metrics: metrics
         )
     }
 

@@ -27,7 +27,11 @@ func makeLogger(level: Logger.Level, format: LogFormat = .text) -> Logger {
 /// what matters is never held back), every 100 ms from a background thread, and when the
 /// process exits. Written in order: the buffer is written under its lock.
 final class LogSink: Sendable {
-    static let standardError = LogSink(descriptor: STDERR_FILENO)
+    static let standardError: LogSink = {
+        let sink = LogSink(descriptor: STDERR_FILENO)
+        atexit { LogSink.standardError.flush() }
+        return sink
+    }()
 
     private let descriptor: Int32
     private let buffer = Mutex<[UInt8]>([])
@@ -43,7 +47,6 @@ final class LogSink: Sendable {
         }
         thread.name = "gatehouse-log"
         thread.start()
-        atexit { LogSink.standardError.flush() }
     }
 
     func append(_ line: [UInt8], urgent: Bool) {
@@ -63,6 +66,7 @@ final class LogSink: Sendable {
             var offset = 0
             while offset < bytes.count {
                 let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
                 if written <= 0 { break }
                 offset += written
             }

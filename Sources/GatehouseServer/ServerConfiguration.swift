@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var logFormat: LogFormat
     /// Seconds SIGTERM waits for in-flight requests before cutting them off (`SHUTDOWN_TIMEOUT`).
     public var shutdownTimeout: Int
+    /// Whether `GET /metrics` is served and requests are counted (`METRICS`).
+    public var metrics: Bool
     /// Origins allowed cross-origin access with credentials (`CORS_ORIGINS`); empty: none.
     public var corsOrigins: [String]
     /// Seconds audit events are kept (`AUDIT_RETENTION`, 90 days).
@@ -46,8 +48,9 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
         auditRetention: Int = ServerConfiguration.defaultAuditRetention, rateLimitStore: RateLimitStore = .memory,
         revocationCapacity: Int = ServerConfiguration.defaultRevocationCapacity,
         revocationPollInterval: Duration = .milliseconds(ServerConfiguration.defaultRevocationPollMilliseconds),
-        generatedSecrets: Bool = false, logFormat: LogFormat = .text, shutdownTimeout: Int = 10
+        generatedSecrets: Bool = false, logFormat: LogFormat = .text, shutdownTimeout: Int = 10, metrics: Bool = true
     ) {
+        self.metrics = metrics
         self.logFormat = logFormat
         self.shutdownTimeout = shutdownTimeout
         self.revocationCapacity = revocationCapacity
@@ -81,7 +84,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     public var description: String {
         "ServerConfiguration(host: \(host), port: \(port), database: \(database.redacted), "
-            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, rateLimitStore: \(rateLimitStore.rawValue), revocationCapacity: \(revocationCapacity), revocationPollInterval: \(revocationPollInterval), logLevel: \(logLevel), logFormat: \(logFormat.rawValue), shutdownTimeout: \(shutdownTimeout)s, corsOrigins: \(corsOrigins), \(gatehouse))"
+            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, rateLimitStore: \(rateLimitStore.rawValue), revocationCapacity: \(revocationCapacity), revocationPollInterval: \(revocationPollInterval), logLevel: \(logLevel), logFormat: \(logFormat.rawValue), shutdownTimeout: \(shutdownTimeout)s, metrics: \(metrics ? "on" : "off"), corsOrigins: \(corsOrigins), \(gatehouse))"
     }
 }
 

@@ -7,20 +7,20 @@ import Testing
 
 /// SIGTERM drains (SPEC.md §3.8), and `LOG_FORMAT=json` writes one JSON object a line.
 @Suite struct ShutdownTests {
-    /// A login at the production cost is in flight when SIGTERM arrives: it is answered
+    /// A login at cost 13 is in flight when SIGTERM arrives: it is answered
     /// 200, and the process exits 0.
     @Test func sigtermLetsAnInFlightLoginFinish() async throws {
         try await blocking {
             let database = TemporaryDatabase()
             defer { database.remove() }
             var environment = FleetTests.environment(database, access: SecretGenerator.hex(bytes: 32), refresh: SecretGenerator.hex(bytes: 32))
-            environment["BCRYPT_COST"] = "12"
+            environment["BCRYPT_COST"] = "13"
             let server = try ServerProcess(environment: environment)
             defer { server.stop() }
             let registered = try #require(exchange(port: server.port, "POST", "/api/v1/auth/register", json: FleetTests.alice))
             try #require(registered.status == 201)
 
-            // The request is sent; 0.2 s later, while its hash (cost 12: longer than that)
+            // The request is sent; 0.2 s later, while its hash (cost 13: about 0.6 s)
             // runs, SIGTERM; then the answer is read.
             let sent = Date()
             let login = exchange(

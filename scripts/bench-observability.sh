@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The cost of the request log (issue 16): health and verify on a release `gatehouse
-# serve` pinned to CPU 0, wrk on CPU 1, with the log off (LOG_LEVEL=warning: no request
-# lines), as text and as JSON (LOG_LEVEL=info, one line per request to a file).
+# The cost of observability (issue 16): health and verify on a release `gatehouse serve`
+# pinned to CPU 0, wrk on CPU 1, with
+#   off       METRICS=off, LOG_LEVEL=warning (no request lines)
+#   metrics   METRICS=on,  LOG_LEVEL=warning
+#   defaults  METRICS=on,  LOG_LEVEL=info, LOG_FORMAT=text (one line per request, to a file)
+#   json      METRICS=on,  LOG_LEVEL=info, LOG_FORMAT=json
 #
-#   scripts/bench-logging.sh   # BENCH_DURATION=5s BENCH_CONNECTIONS=32 BENCH_RUNS=2
+#   scripts/bench-observability.sh   # BENCH_DURATION=5s BENCH_CONNECTIONS=32 BENCH_RUNS=2
 #
 # Prints req/s and server CPU ms per request for each, and each mode's throughput as a
-# fraction of "off" (goal: within 10 %, that is >= 0.90).
+# fraction of "off" (goal for the defaults: within 10 %, that is >= 0.90).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,19 +17,20 @@ DURATION="${BENCH_DURATION:-5s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 RUNS="${BENCH_RUNS:-2}"
 SCRIPTS="$PWD/scripts/bench"
-source "$SCRIPTS/prepare.sh" bench-logging
+source "$SCRIPTS/prepare.sh" bench-observability
 source "$SCRIPTS/measure.sh"
 REPORT="$SCRIPTS/report.lua"
 
 ROWS=()
 declare -A BASE
-for MODE in off text json; do
-    echo "bench-logging: $MODE" >&2
-    rm -f "$WORK"/bench-logging.sqlite*
+for MODE in off metrics defaults json; do
+    echo "bench-observability: $MODE" >&2
+    rm -f "$WORK"/bench-observability.sqlite*
     case "$MODE" in
-        off) export LOG_LEVEL=warning LOG_FORMAT=text ;;
-        text) export LOG_LEVEL=info LOG_FORMAT=text ;;
-        json) export LOG_LEVEL=info LOG_FORMAT=json ;;
+        off) export METRICS=off LOG_LEVEL=warning LOG_FORMAT=text ;;
+        metrics) export METRICS=on LOG_LEVEL=warning LOG_FORMAT=text ;;
+        defaults) export METRICS=on LOG_LEVEL=info LOG_FORMAT=text ;;
+        json) export METRICS=on LOG_LEVEL=info LOG_FORMAT=json ;;
     esac
     "$BIN" serve >"$WORK/server-$MODE.log" 2>&1 &
     SERVER_PID=$!
@@ -45,9 +49,9 @@ for MODE in off text json; do
     kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
     if [[ "$MODE" == off ]]; then BASE[health]="$HEALTH"; BASE[verify]="$VERIFY"; fi
-    ROWS+=("$(printf '%-5s %10s %10s %9s %9s %8s %8s %10s' "$MODE" "$(calc "$HEALTH / $RUNS" 0)" "$(calc "$VERIFY / $RUNS" 0)" \
+    ROWS+=("$(printf '%-9s %10s %10s %9s %9s %8s %8s %10s' "$MODE" "$(calc "$HEALTH / $RUNS" 0)" "$(calc "$VERIFY / $RUNS" 0)" \
         "$HEALTH_CPU" "$VERIFY_CPU" "$(calc "$HEALTH / ${BASE[health]}")" "$(calc "$VERIFY / ${BASE[verify]}")" "$LINES")")
 done
-printf '\n%-5s %10s %10s %9s %9s %8s %8s %10s\n' log "health/s" "verify/s" "cpu ms h" "cpu ms v" "h/off" "v/off" "lines"
+printf '\n%-9s %10s %10s %9s %9s %8s %8s %10s\n' mode "health/s" "verify/s" "cpu ms h" "cpu ms v" "h/off" "v/off" "lines"
 printf '%s\n' "${ROWS[@]}"
-printf '\n(%d alternations of %s; cpu ms is server CPU per request, last alternation; goal: h/off and v/off >= 0.90)\n' "$RUNS" "$DURATION"
+printf '\n(%d alternations of %s; cpu ms is server CPU per request, last alternation; goal for defaults: h/off and v/off >= 0.90)\n' "$RUNS" "$DURATION"

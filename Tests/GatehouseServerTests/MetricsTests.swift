@@ -1,0 +1,78 @@
+import Foundation
+import Gatehouse
+import Testing
+
+@testable import GatehouseServer
+
+/// `GET /metrics` (SPEC.md §3.8), on a real process: the HTTP series move by exactly what
+/// a scripted flow did, labelled by route template (never the raw path), and
+/// `METRICS=off` removes the route.
+@Suite struct MetricsTests {
+    /// The samples of a Prometheus text exposition: `name{labels}` → value.
+    static func samples(_ port: Int) throws -> [String: Double] {
+        let answer = try #require(exchange(port: port, "GET", "/metrics"))
+        try #require(answer.status == 200)
+        #expect(answer.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        var samples: [String: Double] = [:]
+        for line in answer.body.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+
+    static func requests(_ route: String, _ method: String, _ status: Int) -> String {
+        #"hb_requests{http_route="\#(route)",http_request_method="\#(method)",http_response_status_code="\#(status)"}"#
+    }
+
+    static func durations(_ route: String, _ method: String, _ status: Int) -> String {
+        #"http_server_request_duration_count{http_route="\#(route)",http_request_method="\#(method)",http_response_status_code="\#(status)"}"#
+    }
+
+    @Test func theHTTPSeriesCountWhatAFlowDid() async throws {
+        try await blocking {
+            let database = TemporaryDatabase()
+            defer { database.remove() }
+            let server = try ServerProcess(environment: FleetTests.environment(database, access: SecretGenerator.hex(bytes: 32), refresh: SecretGenerator.hex(bytes: 32)))
+            defer { server.stop() }
+            let before = try Self.samples(server.port)
+            let registered = try #require(exchange(port: server.port, "POST", "/api/v1/auth/register", json: FleetTests.alice))
+            let access = try #require(registered.string("accessToken"))
+            for _ in 0..<2 { _ = exchange(port: server.port, "POST", "/api/v1/auth/login", json: #"{"email":"alice@example.com","password":"secret123"}"#) }
+            _ = exchange(port: server.port, "POST", "/api/v1/auth/login", json: #"{"email":"alice@example.com","password":"wrong-one"}"#)
+            for _ in 0..<3 { _ = exchange(port: server.port, "GET", "/api/v1/users/me", headers: ["Authorization": "Bearer \(access)"]) }
+            for id in ["5b1e6d0c-3f43-4c0e-9c8c-0d8d3c1e9a11", "9f0b8a2e-7c1d-4e5f-8a9b-1c2d3e4f5a6b"] {
+                _ = exchange(port: server.port, "DELETE", "/api/v1/auth/sessions/\(id)", headers: ["Authorization": "Bearer \(access)"])
+            }
+            _ = exchange(port: server.port, "GET", "/no/such/path")
+            let after = try Self.samples(server.port)
+            let expected: [(String, String, Int, Double)] = [
+                ("/api/v1/auth/register", "POST", 201, 1), ("/api/v1/auth/login", "POST", 200, 2), ("/api/v1/auth/login", "POST", 401, 1),
+                ("/api/v1/users/me", "GET", 200, 3), ("/api/v1/auth/sessions/{id}", "DELETE", 404, 2), ("NotFound", "GET", 404, 1),
+            ]
+            for (route, method, status, count) in expected {
+                let moved = (after[Self.requests(route, method, status)] ?? 0) - (before[Self.requests(route, method, status)] ?? 0)
+                #expect(moved == count, "\(method) \(route) \(status)")
+                let timed = (after[Self.durations(route, method, status)] ?? 0) - (before[Self.durations(route, method, status)] ?? 0)
+                #expect(timed == count, "\(method) \(route) \(status) duration count")
+            }
+            // Paths with ids are one series, by template; no raw path is a label.
+            let exposition = try #require(exchange(port: server.port, "GET", "/metrics")).body
+            #expect(!exposition.contains("5b1e6d0c-3f43"))
+            #expect(!exposition.contains("/no/such/path"))
+            #expect(exposition.contains(#"le="0.00005""#), "a 50 µs bucket")
+        }
+    }
+
+    @Test func metricsOffRemovesTheRoute() async throws {
+        try await blocking {
+            let database = TemporaryDatabase()
+            defer { database.remove() }
+            var environment = FleetTests.environment(database, access: SecretGenerator.hex(bytes: 32), refresh: SecretGenerator.hex(bytes: 32))
+            environment["METRICS"] = "off"
+            let server = try ServerProcess(environment: environment)
+            defer { server.stop() }
+            #expect(exchange(port: server.port, "GET", "/metrics")?.status == 404)
+        }
+    }
+}
