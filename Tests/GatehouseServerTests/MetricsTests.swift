@@ -64,6 +64,72 @@ import Testing
         }
     }
 
+    /// The flows' counters move by exactly what a scripted flow did.
+    @Test func theAuthCountersCountWhatAFlowDid() async throws {
+        try await blocking {
+            let database = TemporaryDatabase()
+            defer { database.remove() }
+            var environment = FleetTests.environment(database, access: SecretGenerator.hex(bytes: 32), refresh: SecretGenerator.hex(bytes: 32))
+            environment["RATE_LIMIT_LOGIN"] = "4/1m"
+            let server = try ServerProcess(environment: environment)
+            defer { server.stop() }
+            let port = server.port
+            let before = try Self.samples(port)
+            let login = #"{"email":"alice@example.com","password":"secret123"}"#
+            let wrong = #"{"email":"alice@example.com","password":"wrong-one"}"#
+
+            // One registration (one hash); logins: two good, two wrong (four comparisons), then the limit.
+            let registered = try #require(exchange(port: port, "POST", "/api/v1/auth/register", json: Self.alice))
+            let first = try #require(registered.refreshCookie)
+            let signedIn = [exchange(port: port, "POST", "/api/v1/auth/login", json: login), exchange(port: port, "POST", "/api/v1/auth/login", json: login)]
+            #expect(exchange(port: port, "POST", "/api/v1/auth/login", json: wrong)?.status == 401)
+            #expect(exchange(port: port, "POST", "/api/v1/auth/login", json: wrong)?.status == 401)
+            #expect(exchange(port: port, "POST", "/api/v1/auth/login", json: login)?.status == 429)
+
+            // Refreshes: rotated, grace (the same token again at once), rotated, reuse, and
+            // two refused (no cookie, a garbage one).
+            func refresh(_ cookie: String?) -> HTTPAnswer? {
+                exchange(port: port, "POST", "/api/v1/auth/refresh", headers: cookie.map { ["Cookie": "refreshToken=\($0)"] } ?? [:])
+            }
+            let second = try #require(refresh(first)?.refreshCookie)
+            #expect(refresh(first)?.status == 200)
+            #expect(refresh(second)?.status == 200)
+            #expect(refresh(first)?.string("message") == "Session expired, please log in again")
+            #expect(refresh(nil)?.status == 401)
+            #expect(refresh("garbage")?.status == 401)
+
+            // Logouts: one local, one everywhere.
+            let tokens = try signedIn.map { try #require($0?.string("accessToken")) }
+            #expect(exchange(port: port, "POST", "/api/v1/auth/logout?scope=local", headers: ["Authorization": "Bearer \(tokens[0])"])?.status == 204)
+            #expect(exchange(port: port, "POST", "/api/v1/auth/logout", headers: ["Authorization": "Bearer \(tokens[1])"])?.status == 204)
+
+            let after = try Self.samples(port)
+            func moved(_ name: String) -> Double { (after[name] ?? 0) - (before[name] ?? 0) }
+            let expected: [(String, Double)] = [
+                (#"gatehouse_registrations_total"#, 1),
+                (#"gatehouse_logins_total{result="success"}"#, 2),
+                (#"gatehouse_logins_total{result="failure"}"#, 2),
+                (#"gatehouse_logins_total{result="throttled"}"#, 1),
+                (#"gatehouse_rate_limit_refusals_total{limit="login"}"#, 1),
+                (#"gatehouse_refreshes_total{outcome="rotated"}"#, 2),
+                (#"gatehouse_refreshes_total{outcome="grace"}"#, 1),
+                (#"gatehouse_refreshes_total{outcome="reuse_detected"}"#, 1),
+                (#"gatehouse_refreshes_total{outcome="refused"}"#, 2),
+                (#"gatehouse_logouts_total{scope="local"}"#, 1),
+                (#"gatehouse_logouts_total{scope="all"}"#, 1),
+                // The reuse revoked a session, the local logout another, "all" a version.
+                (#"gatehouse_revocations_applied_total"#, 3),
+                (#"gatehouse_password_hash_duration_seconds_count"#, 5),
+            ]
+            for (name, count) in expected {
+                #expect(moved(name) == count, "\(name)")
+            }
+            #expect(after[#"gatehouse_database_unavailable_total"#, default: 0] == 0)
+        }
+    }
+
+    static let alice = FleetTests.alice
+
     @Test func metricsOffRemovesTheRoute() async throws {
         try await blocking {
             let database = TemporaryDatabase()

@@ -16,6 +16,7 @@ extension AuthService {
             try await sessions.revokeAll(userID: claims.userID, except: claims.sessionID, at: date, audit: audit, logger: logger)
         }
         await revocationsChanged(logger: logger)
+        AuthMetrics.logout(scope)
         logger.debug(
             "Logged out",
             metadata: ["auth.user.id": "\(claims.sub)", "auth.session.id": "\(claims.sid)", "auth.logout.scope": "\(scope.rawValue)"]

@@ -23,7 +23,10 @@ extension AuthService {
     /// would let a planted token of another account sign the browser into that account.
     public func refresh(tokens presented: [String], client: ClientInfo, logger: Logger) async throws -> RefreshResult {
         let candidates = presented.filter { !$0.isEmpty }
-        guard !candidates.isEmpty else { throw AppError.refreshTokenMissing }
+        guard !candidates.isEmpty else {
+            AuthMetrics.refresh(.refused)
+            throw AppError.refreshTokenMissing
+        }
         try await enforce(limiters.refresh, key: client.rateLimitKey, action: "refresh", logger: logger)
         var verified: [RefreshClaims] = []
         for token in candidates.prefix(RefreshCookie.maximumCandidates) {
@@ -33,6 +36,7 @@ extension AuthService {
         }
         guard verified.count == 1, let claims = verified.first else {
             if verified.count > 1 { logger.warning("Several valid refresh tokens presented; refused") }
+            AuthMetrics.refresh(.refused)
             throw AppError.invalidRefreshToken
         }
         var logger = logger
@@ -52,6 +56,7 @@ extension AuthService {
         ) {
             rotations.rotated(claims.sessionID, to: claims.gen + 1)
             logger.debug("Refresh token rotated", metadata: ["auth.session.generation": "\(claims.gen + 1)"])
+            AuthMetrics.refresh(.rotated)
             return tokens(
                 userID: claims.userID, role: role, version: claims.version, session: claims.sessionID,
                 generation: claims.gen + 1, issuedAt: rotationSecond
@@ -66,7 +71,10 @@ extension AuthService {
             guard let (session, user) = try await sessions.findWithUser(id: claims.sessionID, logger: logger),
                   session.userID == claims.userID, session.revokedAt == nil, session.expiresAt > now,
                   let user, user.tokenVersion == claims.version
-            else { throw AppError.sessionExpired }
+            else {
+                AuthMetrics.refresh(.refused)
+                throw AppError.sessionExpired
+            }
 
             if claims.gen == session.generation {
                 let second = currentSecond()
@@ -79,6 +87,7 @@ extension AuthService {
                 guard won else { continue }
                 rotations.rotated(session.id, to: session.generation + 1)
                 logger.debug("Refresh token rotated", metadata: ["auth.session.generation": "\(session.generation + 1)"])
+                AuthMetrics.refresh(.rotated)
                 return tokens(for: user, session: session.id, generation: session.generation + 1, issuedAt: second)
             }
 
@@ -88,6 +97,7 @@ extension AuthService {
             let interval = configuration.refreshReuseInterval
             if claims.gen == session.generation - 1, interval > 0, currentSecond() - rotatedAt <= interval {
                 logger.debug("Refresh token reused within grace window")
+                AuthMetrics.refresh(.grace)
                 return tokens(for: user, session: session.id, generation: session.generation, issuedAt: rotatedAt)
             }
 
@@ -98,8 +108,10 @@ extension AuthService {
             )
             await revocationsChanged(logger: logger)
             logger.warning("Refresh token reuse detected; session revoked")
+            AuthMetrics.refresh(.reuseDetected)
             throw AppError.sessionExpired
         }
+        AuthMetrics.refresh(.refused)
         throw AppError(.conflict, "Too many concurrent refresh requests")
     }
 

@@ -123,6 +123,7 @@ public struct AuthService: Sendable {
             throw AppError.emailTaken
         }
         census.added(passwordHash)
+        AuthMetrics.registered()
         logger.debug("User registered", metadata: ["auth.user.id": "\(user.id)", "auth.session.id": "\(session.id)"])
         return tokens(for: user, session: session)
     }
@@ -157,6 +158,7 @@ public struct AuthService: Sendable {
                 do {
                     try await enforce(limiter, key: key, action: action, logger: logger)
                 } catch let error as AppError where error.status == .tooManyRequests {
+                    AuthMetrics.login(.throttled)
                     if throttleEvents.shouldRecord(action + ":" + key, at: now()) {
                         await record(event(.loginThrottled, client: client, email: storable), logger: logger)
                     }
@@ -185,6 +187,7 @@ public struct AuthService: Sendable {
         }
         guard let user, matches else {
             logger.info("Login failed")
+            AuthMetrics.login(.failure)
             await record(event(.loginFailed, user: user?.id, client: client, email: storable), logger: logger)
             throw AppError.invalidCredentials
         }
@@ -203,6 +206,7 @@ public struct AuthService: Sendable {
             throw AppError.invalidCredentials
         }
         logger.debug("Session opened", metadata: ["auth.user.id": "\(user.id)", "auth.session.id": "\(session.id)"])
+        AuthMetrics.login(.success)
         return tokens(for: user, session: session)
     }
 
@@ -226,6 +230,7 @@ public struct AuthService: Sendable {
         guard let limiter else { return }
         if case .limited(let retryAfter) = try await limiter.acquire(key, now: now()) {
             logger.info("Rate limited", metadata: ["auth.rate_limit": "\(action)", "auth.retry_after": "\(retryAfter)"])
+            AuthMetrics.rateLimited(action)
             throw AppError.tooManyRequests(retryAfter: retryAfter)
         }
     }

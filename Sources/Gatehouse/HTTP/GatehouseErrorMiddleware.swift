@@ -69,6 +69,7 @@ public struct GatehouseErrorMiddleware<Context: RequestContext>: RouterMiddlewar
             }
         case let error where unavailable(error):
             context.logger.warning("Dependency unavailable", metadata: ["error.type": "\(type(of: error))"])
+            AuthMetrics.databaseUnavailable()
             return .serviceUnavailable
         default:
             // Internal detail stays in the log; the client sees a generic message.

@@ -64,11 +64,11 @@ public struct BcryptPasswordHasher: PasswordHasher {
 
     public func hash(_ password: String) async throws -> String {
         let cost = UInt8(self.cost)
-        return try await threadPool.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await AuthMetrics.timingHash { try await threadPool.runIfActive { Bcrypt.hash(password, cost: cost) } }
     }
 
     public func verify(_ password: String, against hash: String) async throws -> Bool {
-        let matches = try await threadPool.runIfActive { Bcrypt.verify(password, hash: hash) }
+        let matches = try await AuthMetrics.timingHash { try await threadPool.runIfActive { Bcrypt.verify(password, hash: hash) } }
         // The C implementation stops at a NUL byte and bcrypt ignores bytes past 72, so a
         // password that registration could never have accepted must not match either; the
         // comparison above still ran, so the answer costs the same.

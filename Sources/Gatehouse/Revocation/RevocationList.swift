@@ -145,8 +145,10 @@ public final class RevocationList: Sendable {
     public func apply(_ changes: some Sequence<RevocationChange>, now: Int) -> Int {
         let window = self.window
         let capacity = self.capacity
-        let (evicted, isActive) = state.withLock { state in
+        let (evicted, isActive, applied) = state.withLock { state in
+            var applied = 0
             for change in changes where change.at + window > now {
+                applied += 1
                 let until = change.at + window
                 let existing = state.entries[change.userID]
                 var entry = existing ?? Entry(lastChange: change.at, until: until)
@@ -184,9 +186,10 @@ public final class RevocationList: Sendable {
                 evicted += 1
             }
             state.evictions += evicted
-            return (evicted, !state.entries.isEmpty || state.overflow.until > now)
+            return (evicted, !state.entries.isEmpty || state.overflow.until > now, applied)
         }
         active.store(isActive, ordering: .releasing)
+        if applied > 0 { AuthMetrics.revocationsApplied(applied) }
         return evicted
     }
 
