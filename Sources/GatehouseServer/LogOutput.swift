@@ -122,7 +122,7 @@ struct LineLogHandler: LogHandler {
             line.append(contentsOf: " [".utf8)
             line.append(contentsOf: event.source.utf8)
             line.append(contentsOf: "] ".utf8)
-            line.append(contentsOf: event.message.description.utf8)
+            line.append(contentsOf: Self.escapingControlCharacters(event.message.description).utf8)
         case .json:
             line.append(contentsOf: #"{"time":""#.utf8)
             Self.appendTimestamp(to: &line, milliseconds: true)
@@ -146,12 +146,30 @@ struct LineLogHandler: LogHandler {
         sink.append(line, urgent: event.level >= .warning)
     }
 
+    /// A metadata value as text; control characters (a newline in an error's message, say)
+    /// are escaped, so a value can never start a line of its own.
     static func text(_ value: Logger.Metadata.Value) -> String {
-        switch value {
+        let text = switch value {
         case .string(let text): text
         case .stringConvertible(let convertible): convertible.description
         default: "\(value)"
         }
+        return escapingControlCharacters(text)
+    }
+
+    static func escapingControlCharacters(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: escaped += "\\u{\(String(scalar.value, radix: 16))}"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
     }
 
     static func appendJSON(_ value: Logger.Metadata.Value, to line: inout [UInt8]) {

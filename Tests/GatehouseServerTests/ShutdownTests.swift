@@ -1,5 +1,6 @@
 import Foundation
 import Gatehouse
+import Logging
 import Synchronization
 import Testing
 
@@ -99,5 +100,14 @@ import Testing
             #expect(request["level"] as? String == "info")
             #expect(!server.logText.contains("probe=1"))
         }
+    }
+}
+
+/// The text log format cannot be made to write a second line.
+@Suite struct LogLineTests {
+    @Test func controlCharactersInTextLinesAreEscaped() {
+        #expect(LineLogHandler.escapingControlCharacters("plain") == "plain")
+        #expect(LineLogHandler.escapingControlCharacters("a\nb\rc\td\u{1}e\u{7F}") == #"a\nb\rc\td\u{1}e\u{7f}"#)
+        #expect(LineLogHandler.text(.string("x\ninfo forged: line")) == #"x\ninfo forged: line"#)
     }
 }
