@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Testing
 
+@testable import GatehouseServer
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -233,4 +235,17 @@ final class ServerProcess: @unchecked Sendable {
 struct ServerProcessError: Error, CustomStringConvertible {
     let log: String
     var description: String { "gatehouse serve did not come up:\n\(log)" }
+}
+
+/// Runs `body` with a `gatehouse serve` on a fresh database (SQLite file or PostgreSQL
+/// schema, as the suite runs), random secrets, cost 4 and no rate limits, plus
+/// `overrides`; stops it and removes the database after.
+func withFreshServer<T>(_ overrides: [String: String] = [:], _ body: (ServerProcess) throws -> T) throws -> T {
+    let database = TemporaryDatabase()
+    defer { database.remove() }
+    let environment = FleetTests.environment(database, access: SecretGenerator.hex(bytes: 32), refresh: SecretGenerator.hex(bytes: 32))
+        .merging(overrides) { $1 }
+    let server = try ServerProcess(environment: environment)
+    defer { server.stop() }
+    return try body(server)
 }
