@@ -27,9 +27,10 @@ import Testing
         let handler = InMemoryLogHandler()
         let logger = Logger(label: "gatehouse.test") { _ in handler }
         let settings = TestServer.settings(rateLimits: RateLimits(login: RateLimit(2, per: 60)))
-        let (answers, userID, access) = try await TestServer.withApp(settings, logger: logger, setup: .live) { client in
-            let (auth, _) = try await client.registered(email: "lines@example.com")
+        let (answers, userID, access, cookie) = try await TestServer.withApp(settings, logger: logger, setup: .live) { client in
+            let (auth, cookie) = try await client.registered(email: "lines@example.com")
             var answers: [(label: String, response: TestResponse)] = []
+            answers.append(("refresh", try await client.refresh(cookie: cookie)))
             answers.append(("me", try await client.get("/api/v1/users/me?token=query-secret", bearer: auth.accessToken)))
             answers.append(("session", try await client.execute(uri: "/api/v1/auth/sessions/5b1e6d0c-3f43-4c0e-9c8c-0d8d3c1e9a11", method: .delete, headers: [.authorization: "Bearer \(auth.accessToken)"])))
             answers.append(("404", try await client.get("/nowhere?x=1")))
@@ -38,11 +39,12 @@ import Testing
             for _ in 0..<2 { _ = try await client.login(email: "lines@example.com", password: "wrong-password") }
             answers.append(("429", try await client.login(email: "lines@example.com", password: "wrong-password")))
             answers.append(("401", try await client.get("/api/v1/users/me", bearer: "not-a-token")))
-            return (answers, auth.user.id, auth.accessToken)
+            return (answers, auth.user.id, auth.accessToken, cookie)
         }
         let lines = Self.requestLines(handler)
         let expected: [String: (status: String, route: String, path: String, user: String?)] = [
             "me": ("200", "/api/v1/users/me", "/api/v1/users/me", userID),
+            "refresh": ("200", "/api/v1/auth/refresh", "/api/v1/auth/refresh", userID),
             "session": ("404", "/api/v1/auth/sessions/{id}", "/api/v1/auth/sessions/5b1e6d0c-3f43-4c0e-9c8c-0d8d3c1e9a11", userID),
             "404": ("404", "NotFound", "/nowhere", nil),
             "405": ("405", "NotFound", "/api/v1/auth/login", nil),
@@ -70,7 +72,7 @@ import Testing
         #expect(failures.count >= 2)
         #expect(failures.allSatisfy { $0.metadata["request_id"] != nil })
         let text = handler.entries.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
-        for secret in ["query-secret", "x=1", access, "wrong-password", "not-a-token"] {
+        for secret in ["query-secret", "x=1", access, "wrong-password", "not-a-token", cookie, try #require(answers.first?.response.refreshCookie)] {
             #expect(!text.contains(secret), "\(secret) was logged")
         }
     }

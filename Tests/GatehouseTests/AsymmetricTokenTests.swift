@@ -176,8 +176,12 @@ import Testing
         _ = try await next.verifier.verifyAccess(newToken)
         await #expect(throws: TokenError.invalid) { try await before.verifier.verifyAccess(newToken) }
         await #expect(throws: TokenError.invalid) { try await retired.verifier.verifyAccess(oldToken) }
-        // Back to HS256 with the key as previous: its tokens still pass.
-        let back = Pair(try Self.configuration(.hs256, previous: [new.publicKey]))
+        // Back to HS256 with the key as previous: its tokens still pass, and the key is
+        // still published.
+        let backConfiguration = try Self.configuration(.hs256, previous: [new.publicKey])
+        let back = Pair(backConfiguration)
+        #expect(String(decoding: SigningKeys(configuration: backConfiguration).jwks, as: UTF8.self).contains(new.publicKey.kid))
+        #expect(String(decoding: SigningKeys(configuration: try Self.configuration(.hs256)).jwks, as: UTF8.self) == #"{"keys":[]}"#)
         _ = try await back.verifier.verifyAccess(newToken)
         #expect(try Self.header(of: back.access())["alg"] == "HS256")
     }

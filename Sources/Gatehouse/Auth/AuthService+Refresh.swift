@@ -39,6 +39,7 @@ extension AuthService {
             AuthMetrics.refresh(.refused)
             throw AppError.invalidRefreshToken
         }
+        RequestLogNotes.note(userID: claims.sub)
         var logger = logger
         logger[metadataKey: "auth.session.id"] = "\(claims.sid)"
         logger[metadataKey: "auth.user.id"] = "\(claims.sub)"
