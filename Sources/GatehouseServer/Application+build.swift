@@ -18,11 +18,14 @@ struct HealthResponse: ResponseEncodable {
 ///   - logger: the logger to use (tests capture logs through it).
 ///   - now: the clock for tokens and sessions (tests move it instead of sleeping).
 ///   - onServerRunning: called once the server listens.
+///   - servedRoutes: given the routes the router serves, as `METHOD /path/{param}`
+///     (tests compare them with the OpenAPI document).
 func buildApplication(
     _ configuration: ServerConfiguration,
     logger: Logger? = nil,
     now: @escaping @Sendable () -> Date = { Date() },
-    onServerRunning: @escaping @Sendable () async -> Void = {}
+    onServerRunning: @escaping @Sendable () async -> Void = {},
+    servedRoutes: ([String]) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "gatehouse")
     logger.logLevel = configuration.logLevel
@@ -57,6 +60,7 @@ func buildApplication(
     routes.add(.get, "/health")
     routes.add(.get, "/health/ready")
     if configuration.metrics { routes.add(.get, "/metrics") }
+    routes.add(.get, "/api/v1/openapi.json")
     controller.record(in: &routes, basePath: "/api/v1")
     let admin = AdminController<GatehouseContext>(service: service, configuration: settings)
     admin.record(in: &routes, basePath: "/api/v1/admin")
@@ -84,9 +88,12 @@ func buildApplication(
         try await DatabaseFailure.ping(databases, timeout: timeout, logger: context.logger)
         return HealthResponse(status: "ok")
     }
+    let openAPI = OpenAPIDocument.json(metrics: configuration.metrics)
+    router.get("api/v1/openapi.json") { _, _ in Response.json(bytes: openAPI) }
     controller.addRoutes(to: router.group("api/v1"))
     admin.addRoutes(to: router.group("api/v1"), path: "admin")
     keys.addRoutes(to: router)
+    servedRoutes(router.routes.map(\.description))
 
     var app = Application(
         router: router,
