@@ -14,7 +14,8 @@
 #                  alternation of every run)
 #   login/ceiling  logins/s vs cores ÷ one bcrypt hash
 # The server starts with BENCH_REVOCATIONS (100,000) live revocations in its list.
-# Prints a table (the last run) and one JSON line per scenario; then the revocation
+# Prints a table (the last run) and one JSON line per scenario; then the cost of
+# observability (scripts/bench-observability.sh: metrics and request log off vs on), the revocation
 # figures (scripts/bench-revocation.sh) and the data-path scenarios (refresh grace path and rotation, login and register at cost 4, logout) on
 # SQLite and PostgreSQL, from scripts/bench-data.sh (see the end of this script).
 set -euo pipefail
@@ -199,6 +200,15 @@ printf '%s\n' "${JSON[@]}"
 printf '{"verify_health_ratio":%s,"login_ceiling_ratio":%s,"idle_anon_kb":%d,"idle_pss_kb":%d,"idle_rss_kb":%d,"peak_rss_kb":%d,"anon_after_runs_kb":[%s],"pss_after_runs_kb":[%s],"rss_after_runs_kb":[%s],"startup_s":%.3f}\n' \
     "$VERIFY_RATIO" "$LOGIN_RATIO" "$IDLE_ANON_KB" "$IDLE_PSS_KB" "$IDLE_KB" "$PEAK_KB" "$(IFS=,; echo "${ANON_KB[*]}")" \
     "$(IFS=,; echo "${PSS_KB[*]}")" "$(IFS=,; echo "${RUN_KB[*]}")" "$RESTART_S"
+
+# The cost of observability (issue 16): health and verify with metrics and the request
+# log off, and on at their defaults (text and JSON lines), interleaved on fresh servers
+# (scripts/bench-observability.sh; BENCH_OBSERVABILITY=0 skips it). The scenarios above
+# run with LOG_LEVEL=warning (no request lines) and metrics on.
+if [[ "${BENCH_OBSERVABILITY:-1}" != 0 ]]; then
+    echo
+    BENCH_BIN="$BIN" scripts/bench-observability.sh
+fi
 
 # Instant revocation (issue 14): the list's memory per entry (SQLite) and propagation
 # between two instances, polled (SQLite) and notified (PostgreSQL). BENCH_REVOCATION=0

@@ -69,12 +69,14 @@ func buildApplication(
     // The request log outermost: every answer, CORS and errors included, gets its line
     // and its X-Request-Id. Then CORS, so that the error middleware's responses carry its
     // headers too.
-    router.add(middleware: RequestLogMiddleware<GatehouseContext>(configuration: settings))
-    // Requests by method, route template and status, with their latency: Hummingbird's
-    // swift-metrics middleware, outside CORS and errors so it counts the final status.
+    // With Gatehouse's own log handler (`gatehouse serve`), it writes the request lines
+    // straight from their fields; with any other (a test's, an embedder's), through Logger.
+    router.add(middleware: RequestLogMiddleware<GatehouseContext>(configuration: settings, lineWriter: logger.handler as? LineLogHandler))
+    // Requests by method, route template and status, with their latency (Hummingbird's
+    // series, by a cheaper middleware), outside CORS and errors so it counts the final status.
     if configuration.metrics {
         _ = PrometheusExport.registry
-        router.add(middleware: MetricsMiddleware<GatehouseContext>())
+        router.add(middleware: RequestMetricsMiddleware<GatehouseContext>())
     }
     router.add(middleware: CORSAllowlistMiddleware(origins: configuration.corsOrigins, routes: routes))
     router.add(middleware: GatehouseErrorMiddleware(routes: routes, unavailable: DatabaseFailure.isUnavailable))

@@ -195,13 +195,40 @@ struct LineLogHandler: LogHandler {
         }
     }
 
+    /// The date and time of the last second written (`2026-11-30T22:04:36`): lines come
+    /// by the thousand a second.
+    private static let lastSecond = Mutex<(second: Int, text: [UInt8])>((-1, []))
+
     /// UTC, `2026-11-30T22:04:36+0000` (text, as `StreamLogHandler` writes it) or
-    /// `2026-11-30T22:04:36.123Z` (JSON). The civil date is computed from the day number
-    /// (H. Hinnant's `civil_from_days`), with no formatter and no C time types.
+    /// `2026-11-30T22:04:36.123Z` (JSON).
     static func appendTimestamp(to line: inout [UInt8], milliseconds: Bool) {
         let now = Date().timeIntervalSince1970
         let totalMilliseconds = Int((now * 1_000).rounded(.down))
         let seconds = totalMilliseconds / 1_000
+        if let cached = lastSecond.withLock({ $0.second == seconds ? $0.text : nil }) {
+            line.append(contentsOf: cached)
+        } else {
+            var text: [UInt8] = []
+            appendDateTime(seconds: seconds, to: &text)
+            lastSecond.withLock { $0 = (seconds, text) }
+            line.append(contentsOf: text)
+        }
+        if milliseconds {
+            let fraction = totalMilliseconds % 1_000
+            line.append(UInt8(ascii: "."))
+            line.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+            line.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+            line.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+            line.append(UInt8(ascii: "Z"))
+        } else {
+            line.append(contentsOf: "+0000".utf8)
+        }
+    }
+
+    /// `2026-11-30T22:04:36` for a count of seconds since 1970. The civil date is computed
+    /// from the day number (H. Hinnant's `civil_from_days`), with no formatter and no C
+    /// time types.
+    static func appendDateTime(seconds: Int, to line: inout [UInt8]) {
         let days = seconds / 86_400
         let secondOfDay = seconds % 86_400
         let shifted = days + 719_468
@@ -232,12 +259,5 @@ struct LineLogHandler: LogHandler {
         digits(secondOfDay / 60 % 60, 2)
         line.append(UInt8(ascii: ":"))
         digits(secondOfDay % 60, 2)
-        if milliseconds {
-            line.append(UInt8(ascii: "."))
-            digits(totalMilliseconds % 1_000, 3)
-            line.append(UInt8(ascii: "Z"))
-        } else {
-            line.append(contentsOf: "+0000".utf8)
-        }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Gatehouse
+@testable import Gatehouse
 import Logging
 import Synchronization
 import Testing
@@ -97,5 +97,70 @@ import Testing
         #expect(LineLogHandler.escapingControlCharacters("plain") == "plain")
         #expect(LineLogHandler.escapingControlCharacters("a\nb\rc\td\u{1}e\u{7F}") == #"a\nb\rc\td\u{1}e\u{7f}"#)
         #expect(LineLogHandler.text(.string("x\ninfo forged: line")) == #"x\ninfo forged: line"#)
+    }
+}
+
+/// Log timestamps: the civil date from the day number, UTC.
+@Suite struct LogTimestampTests {
+    @Test(arguments: [
+        (0, "1970-01-01T00:00:00"), (1_796_076_276, "2026-11-30T22:04:36"), (1_709_208_000, "2024-02-29T12:00:00"),
+        (951_868_800, "2000-03-01T00:00:00"), (946_684_799, "1999-12-31T23:59:59"),
+    ])
+    func civilDateAndTime(seconds: Int, text: String) {
+        var line: [UInt8] = []
+        LineLogHandler.appendDateTime(seconds: seconds, to: &line)
+        #expect(String(decoding: line, as: UTF8.self) == text)
+    }
+
+    @Test func timestampsHaveTheirFormats() throws {
+        var text: [UInt8] = []
+        LineLogHandler.appendTimestamp(to: &text, milliseconds: false)
+        #expect(try Regex(#"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$"#).wholeMatch(in: String(decoding: text, as: UTF8.self)) != nil)
+        var json: [UInt8] = []
+        LineLogHandler.appendTimestamp(to: &json, milliseconds: true)
+        #expect(try Regex(#"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"#).wholeMatch(in: String(decoding: json, as: UTF8.self)) != nil)
+    }
+}
+
+/// The request line written straight from its fields is the line the handler writes for
+/// the message `request` with the same metadata, in both formats.
+@Suite struct RequestLineRenderingTests {
+    @Test(arguments: [LogFormat.text, LogFormat.json], [true, false])
+    func theDirectLineIsTheLoggedLine(format: LogFormat, known: Bool) throws {
+        var descriptors: [Int32] = [0, 0]
+        try #require(pipe(&descriptors) == 0)
+        defer { close(descriptors[0]) }
+        let sink = LogSink(descriptor: descriptors[1])
+        var handler = LineLogHandler(label: "gatehouse", format: format, sink: sink)
+        // The logger's own metadata sorts before, between and after the line's fields; a
+        // clash ("path") is won by the line, as in a metadata merge.
+        handler.metadata = ["request_id": "abc", "hb.request.id": "h1", "zeta": "z\nforged", "path": "/old", "a": "first"]
+        let line = RequestLogLine(
+            // A path with a quote, a backslash and a control character: escaped alike.
+            method: "POST", path: known ? "/api/v1/auth/login\"\\\u{1}é" : "/api/v1/auth/login", route: "/api/v1/auth/login",
+            status: 401, durationMicroseconds: known ? 1_042 : 27_000_005,
+            clientIP: known ? "192.0.2.1" : nil, userID: known ? "5b1e6d0c-3f43-4c0e-9c8c-0d8d3c1e9a11" : nil
+        )
+        let logger = Logger(label: "gatehouse") { _ in handler }
+        handler.write(line, logger: logger, source: "Gatehouse")
+        logger.info("request", metadata: line.metadata, source: "Gatehouse")
+        sink.flush()
+        close(descriptors[1])
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while case let count = read(descriptors[0], &chunk, chunk.count), count > 0 { bytes += chunk[..<count] }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+        try #require(lines.count == 2, "\(lines)")
+        // Apart from the time, the two lines are the same.
+        func timeless(_ line: String) -> String {
+            switch format {
+            case .text: String(line.drop { $0 != " " })
+            case .json: line.replacing(/"time":"[^"]*"/, with: "")
+            }
+        }
+        #expect(timeless(lines[0]) == timeless(lines[1]))
+        #expect(lines[0].contains(known ? "1.042" : "27000.005"))
+        #expect(lines[0].contains("/api/v1/auth/login") && !lines[0].contains("/old"))
+        #expect(lines[0].contains("192.0.2.1") == known)
     }
 }

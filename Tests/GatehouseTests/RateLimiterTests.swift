@@ -216,6 +216,24 @@ import Testing
         #expect(IPAddress(text)?.description == canonical)
     }
 
+    /// The dotted decimal written for socket peers and the peer fast path of
+    /// `clientAddress` agree with `inet_ntop` (and with `inet_pton`'s refusals).
+    @Test func dottedDecimalIsInetNtop() {
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [[UInt8]] = [[0, 0, 0, 0], [255, 255, 255, 255], [9, 10, 99, 100], [127, 0, 0, 1], [192, 0, 2, 1]]
+        for octets in fixed + (0..<500).map({ _ in (0..<4).map { _ in UInt8.random(in: 0...255, using: &generator) } }) {
+            let text = IPAddress.dottedDecimal(octets)
+            #expect(text == IPAddress(bytes: octets).description)
+            let resolver = ClientAddressResolver(trustedProxies: .none)
+            #expect(resolver.clientAddress(headers: [:], peer: text) == text)
+        }
+        let resolver = ClientAddressResolver(trustedProxies: .none)
+        for text in ["01.2.3.4", "1.2.3", "256.1.1.1", "1..2.3", "1234"] {
+            #expect(resolver.clientAddress(headers: [:], peer: text) == nil, "\(text)")
+        }
+        #expect(resolver.clientAddress(headers: [:], peer: "::ffff:192.0.2.1") == "192.0.2.1")
+    }
+
     @Test(arguments: ["", "unknown", "999.1.1.1", "1.2.3", "example.com", "1.2.3.4.5", "::g", "<script>", String(repeating: "1", count: 100)])
     func nonAddressesDoNotParse(text: String) {
         #expect(IPAddress(text) == nil)

@@ -37,6 +37,8 @@ public struct ClientAddressResolver: Sendable {
         case .hops(let count): trustedHops = count
         case .networks: trustedHops = .max
         }
+        // No proxy spoke: the peer (the common case, on every request for the log).
+        guard headers[.xForwardedFor] != nil else { return ResolvedClient(peer) }
         // Several header lines are one list, in order (RFC 9110 §5.3).
         // Empty entries (`a,,b`, a blank header) are skipped, as Express's proxy-addr does.
         let entries = headers[values: .xForwardedFor].joined(separator: ",").split(separator: ",")
@@ -77,7 +79,9 @@ public struct ResolvedClient: Sendable, Equatable {
     public let rateLimitKey: String
 
     init(_ peer: String?) {
-        if let peer, let address = IPAddress(peer) {
+        if let peer, let canonical = IPAddress.canonicalIPv4(peer) {
+            self.init(ip: canonical, rateLimitKey: canonical)
+        } else if let peer, let address = IPAddress(peer) {
             self.init(address: address)
         } else {
             self.init(ip: nil, rateLimitKey: IPAddress.rateLimitKey(nil))
@@ -85,7 +89,8 @@ public struct ResolvedClient: Sendable, Equatable {
     }
 
     init(address: IPAddress) {
-        self.init(ip: address.description, rateLimitKey: address.rateLimitKey)
+        let text = address.description
+        self.init(ip: text, rateLimitKey: address.bytes.count == 4 ? text : address.rateLimitKey)
     }
 
     init(unparsed entry: Substring) {
@@ -158,5 +163,33 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
+    }
+
+    /// `text` itself when it is an IPv4 address in canonical dotted decimal, without
+    /// parsing it into bytes and writing it back: `inet_pton` takes only digits and dots
+    /// with no leading zeros (glibc), which is `inet_ntop`'s form. `nil` otherwise (the
+    /// caller falls back to `IPAddress`). Socket peers are in this form; the client
+    /// address is resolved on every request, for the request log.
+    static func canonicalIPv4(_ text: String) -> String? {
+        guard text.utf8.count <= 15,
+              text.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+        else { return nil }
+        var v4 = in_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 ? text : nil
+    }
+
+    /// Four octets as `inet_ntop` writes them (`192.0.2.1`), without its `sprintf`.
+    static func dottedDecimal(_ octets: some Collection<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: 15) { text in
+            var count = 0
+            for (index, octet) in octets.prefix(4).enumerated() {
+                if index > 0 { text[count] = UInt8(ascii: "."); count += 1 }
+                if octet >= 100 { text[count] = UInt8(ascii: "0") + octet / 100; count += 1 }
+                if octet >= 10 { text[count] = UInt8(ascii: "0") + octet / 10 % 10; count += 1 }
+                text[count] = UInt8(ascii: "0") + octet % 10
+                count += 1
+            }
+            return count
+        }
     }
 }

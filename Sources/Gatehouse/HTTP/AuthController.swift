@@ -183,6 +183,14 @@ public struct PeerAddress<Context: RequestContext>: Sendable {
 extension PeerAddress where Context: RemoteAddressRequestContext {
     /// The context's `remoteAddress` (Hummingbird's `RemoteAddressRequestContext`).
     public static var remoteAddress: PeerAddress {
-        PeerAddress { _, context in context.remoteAddress?.ipAddress }
+        PeerAddress { _, context in
+            guard let address = context.remoteAddress else { return nil }
+            // IPv4 written here: NIO's `ipAddress` goes through glibc's `inet_ntop`, which
+            // formats with `sprintf`, and the request log asks on every request.
+            if case .v4(let v4) = address {
+                return withUnsafeBytes(of: v4.address.sin_addr) { IPAddress.dottedDecimal($0) }
+            }
+            return address.ipAddress
+        }
     }
 }

@@ -15,4 +15,10 @@ struct ClientInfoResolver<Context: RequestContext>: Sendable {
         let resolved = addresses.client(headers: request.headers, peer: peerAddress.address(request, context))
         return ClientInfo(userAgent: request.headers[.userAgent], ip: resolved.ip, rateLimitKey: resolved.rateLimitKey)
     }
+
+    /// The client's address alone, as `client(_:_:)` gives it: for the request log, which
+    /// needs neither the user agent nor the rate-limit key.
+    func ip(_ request: Request, _ context: Context) -> String? {
+        addresses.clientAddress(headers: request.headers, peer: peerAddress.address(request, context))
+    }
 }
