@@ -119,6 +119,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            // The account page (SPEC.md §3.9), compiled into the binary: one file to
+            // deploy, nothing to find at run time.
+            resources: [.embedInCode("Account/account.html"), .embedInCode("Account/account.css"), .embedInCode("Account/account.js")],
             swiftSettings: swiftSettings
         ),
         // An application that embeds Gatehouse (README "Embedding the library"); built by

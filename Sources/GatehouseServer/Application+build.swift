@@ -61,6 +61,7 @@ func buildApplication(
     routes.add(.get, "/health/ready")
     if configuration.metrics { routes.add(.get, "/metrics") }
     routes.add(.get, "/api/v1/openapi.json")
+    if configuration.accountPage { AccountPage.record(in: &routes) }
     controller.record(in: &routes, basePath: "/api/v1")
     let admin = AdminController<GatehouseContext>(service: service, configuration: settings)
     admin.record(in: &routes, basePath: "/api/v1/admin")
@@ -90,7 +91,8 @@ func buildApplication(
         try await DatabaseFailure.ping(databases, timeout: timeout, logger: context.logger)
         return HealthResponse(status: "ok")
     }
-    let openAPI = OpenAPIDocument.json(metrics: configuration.metrics)
+    if configuration.accountPage { AccountPage.addRoutes(to: router) }
+    let openAPI = OpenAPIDocument.json(metrics: configuration.metrics, accountPage: configuration.accountPage)
     router.get("api/v1/openapi.json") { _, _ in Response.json(bytes: openAPI) }
     controller.addRoutes(to: router.group("api/v1"))
     admin.addRoutes(to: router.group("api/v1"), path: "admin")

@@ -42,7 +42,7 @@ struct EnvironmentLoader {
         var errors = library.errors
             + variables.unreadable([
                 "HOST", "PORT", "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_TIMEOUT", "LOG_LEVEL", "CORS_ORIGINS", "AUDIT_RETENTION", "RATE_LIMIT_STORE",
-                "REVOCATION_CAPACITY", "REVOCATION_POLL_MS", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS",
+                "REVOCATION_CAPACITY", "REVOCATION_POLL_MS", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS", "ACCOUNT_PAGE",
             ])
         func check<T>(_ body: () throws(ConfigurationError) -> T) -> T? {
             do { return try body() } catch {
@@ -96,9 +96,16 @@ struct EnvironmentLoader {
             default: throw ConfigurationError("METRICS", "must be on or off")
             }
         }
+        let accountPage = check { () throws(ConfigurationError) -> Bool in
+            switch variables.string("ACCOUNT_PAGE")?.lowercased() {
+            case nil, "on": return true
+            case "off": return false
+            default: throw ConfigurationError("ACCOUNT_PAGE", "must be on or off")
+            }
+        }
         guard errors.isEmpty, let gatehouse = library.configuration, let port, let database, let logLevel, let corsOrigins,
               let poolSize, let databaseTimeout, let auditRetention, let rateLimitStore, let revocationCapacity, let revocationPoll,
-              let logFormat, let shutdownTimeout, let metrics
+              let logFormat, let shutdownTimeout, let metrics, let accountPage
         else {
             throw ConfigurationErrors(errors: errors)
         }
@@ -107,7 +114,8 @@ struct EnvironmentLoader {
             databaseTimeout: databaseTimeout, logLevel: logLevel,
             corsOrigins: corsOrigins, auditRetention: auditRetention, rateLimitStore: rateLimitStore,
             revocationCapacity: revocationCapacity, revocationPollInterval: .milliseconds(revocationPoll),
-            generatedSecrets: library.generatedSecrets, logFormat: logFormat, shutdownTimeout: shutdownTimeout, metrics: metrics
+            generatedSecrets: library.generatedSecrets, logFormat: logFormat, shutdownTimeout: shutdownTimeout, metrics: metrics,
+            accountPage: accountPage
         )
     }
 

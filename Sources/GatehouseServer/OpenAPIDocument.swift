@@ -14,14 +14,17 @@ import Gatehouse
 /// (openapi-spec-validator, then schemathesis against a live server: every answer must
 /// be a documented status with a conforming body and headers).
 enum OpenAPIDocument {
-    /// The document for a server that serves `/metrics` or not.
-    static func json(metrics: Bool) -> [UInt8] {
+    /// The document for a server that serves `/metrics` and `/account`, or not.
+    static func json(metrics: Bool, accountPage: Bool) -> [UInt8] {
         var paths: [(String, String)] = [
             ("/health", object([("get", OpenAPIOperations.health)])),
             ("/health/ready", object([("get", OpenAPIOperations.ready)])),
         ]
         if metrics {
             paths.append(("/metrics", object([("get", OpenAPIOperations.metrics)])))
+        }
+        if accountPage {
+            paths += OpenAPIOperations.accountPage
         }
         paths += OpenAPIOperations.paths
         let document = object([

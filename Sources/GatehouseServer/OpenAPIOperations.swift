@@ -42,6 +42,25 @@ enum OpenAPIOperations {
         ))]
     )
 
+    /// The account page and its two files, each with the page's security headers.
+    static var accountPage: [(String, String)] {
+        let headers = [
+            ("Content-Security-Policy", D.object([("required", "true"), ("schema", D.object([("const", D.quoted(AccountPage.contentSecurityPolicy))]))])),
+            ("Referrer-Policy", D.object([("required", "true"), ("schema", D.object([("const", D.quoted("no-referrer"))]))])),
+            ("X-Frame-Options", D.object([("required", "true"), ("schema", D.object([("const", D.quoted("DENY"))]))])),
+        ]
+        return [
+            ("/account", "The account page (absent with ACCOUNT_PAGE=off)", "accountPage", "text/html"),
+            ("/account/account.js", "The account page's script", "accountScript", "text/javascript"),
+            ("/account/account.css", "The account page's style sheet", "accountStyle", "text/css"),
+        ].map { path, summary, id, mediaType in
+            (path, D.object([("get", D.operation(
+                summary, id: id, tag: "account",
+                responses: [("200", D.response(summary, schema: C.string(), mediaType: mediaType, headers: headers))]
+            ))]))
+        }
+    }
+
     static var paths: [(String, String)] {
         [
             ("/.well-known/jwks.json", D.object([("get", D.operation(
@@ -82,6 +101,10 @@ enum OpenAPIOperations {
             ))])),
             ("/api/v1/auth/me", D.object([("get", claims(id: "authMe"))])),
             ("/api/v1/users/me", D.object([("get", claims(id: "usersMe"))])),
+            ("/api/v1/auth/user", D.object([("get", D.operation(
+                "The caller's account: id, name, email and role", id: "currentUser", tag: "auth", security: ["bearer"],
+                responses: [("200", json("The account", "User")), unauthorized, unavailable]
+            ))])),
             ("/api/v1/auth/sessions", D.object([("get", D.operation(
                 "The caller's live sessions, most recently used first", id: "listSessions", tag: "sessions", security: ["bearer"],
                 responses: [("200", json("Sessions", "Sessions")), unauthorized, unavailable]

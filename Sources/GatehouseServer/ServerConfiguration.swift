@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var shutdownTimeout: Int
     /// Whether `GET /metrics` is served and requests are counted (`METRICS`).
     public var metrics: Bool
+    /// Whether `GET /account`, the account page, is served (`ACCOUNT_PAGE`).
+    public var accountPage: Bool
     /// Origins allowed cross-origin access with credentials (`CORS_ORIGINS`); empty: none.
     public var corsOrigins: [String]
     /// Seconds audit events are kept (`AUDIT_RETENTION`, 90 days).
@@ -48,9 +50,11 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
         auditRetention: Int = ServerConfiguration.defaultAuditRetention, rateLimitStore: RateLimitStore = .memory,
         revocationCapacity: Int = ServerConfiguration.defaultRevocationCapacity,
         revocationPollInterval: Duration = .milliseconds(ServerConfiguration.defaultRevocationPollMilliseconds),
-        generatedSecrets: Bool = false, logFormat: LogFormat = .text, shutdownTimeout: Int = 10, metrics: Bool = true
+        generatedSecrets: Bool = false, logFormat: LogFormat = .text, shutdownTimeout: Int = 10, metrics: Bool = true,
+        accountPage: Bool = true
     ) {
         self.metrics = metrics
+        self.accountPage = accountPage
         self.logFormat = logFormat
         self.shutdownTimeout = shutdownTimeout
         self.revocationCapacity = revocationCapacity
@@ -84,7 +88,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     public var description: String {
         "ServerConfiguration(host: \(host), port: \(port), database: \(database.redacted), "
-            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, rateLimitStore: \(rateLimitStore.rawValue), revocationCapacity: \(revocationCapacity), revocationPollInterval: \(revocationPollInterval), logLevel: \(logLevel), logFormat: \(logFormat.rawValue), shutdownTimeout: \(shutdownTimeout)s, metrics: \(metrics ? "on" : "off"), corsOrigins: \(corsOrigins), \(gatehouse))"
+            + "databasePoolSize: \(databasePoolSize), databaseTimeout: \(databaseTimeout)s, auditRetention: \(auditRetention)s, rateLimitStore: \(rateLimitStore.rawValue), revocationCapacity: \(revocationCapacity), revocationPollInterval: \(revocationPollInterval), logLevel: \(logLevel), logFormat: \(logFormat.rawValue), shutdownTimeout: \(shutdownTimeout)s, metrics: \(metrics ? "on" : "off"), accountPage: \(accountPage ? "on" : "off"), corsOrigins: \(corsOrigins), \(gatehouse))"
     }
 }
 

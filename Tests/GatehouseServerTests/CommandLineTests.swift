@@ -263,6 +263,7 @@ import Darwin
                 (["ACCESS_TOKEN_CACHE": "lots"], "ACCESS_TOKEN_CACHE must be a whole number from 0 to 1000000"),
             (["LOG_FORMAT": "xml"], "LOG_FORMAT must be text or json"),
             (["METRICS": "maybe"], "METRICS must be on or off"),
+            (["ACCOUNT_PAGE": "yes"], "ACCOUNT_PAGE must be on or off"),
             (["SHUTDOWN_TIMEOUT": "2h"], "SHUTDOWN_TIMEOUT must be a duration from 0s to 1h, such as 10s"),
             ]
             for (environment, line) in cases {

@@ -31,6 +31,7 @@ import Testing
         #expect(configuration.database == .sqliteFile("gatehouse.sqlite"))
         #expect(configuration.logLevel == .info)
         #expect(configuration.generatedSecrets == false)
+        #expect(configuration.accountPage)
         let settings = configuration.gatehouse
         #expect(settings.environment == .development)
         #expect(settings.accessTokenTTL == 900)

@@ -10,17 +10,17 @@ import Testing
 
 /// `GET /api/v1/openapi.json` (SPEC.md §3.8) is kept true here: every route the router
 /// serves is an operation of the document and every operation a served route, with
-/// metrics on and off; every `$ref` resolves; every response declares the headers every
+/// metrics and the account page on and off; every `$ref` resolves; every response declares the headers every
 /// response carries. (`scripts/openapi-check.sh` in `.ci/run` validates it with
 /// openapi-spec-validator and runs schemathesis against a live server.)
 @Suite struct OpenAPITests {
     /// The served document and the routes the router serves, as `METHOD /path/{param}`.
-    static func served(metrics: Bool) async throws -> (document: [String: Any], routes: Set<String>, contentType: String?) {
+    static func served(metrics: Bool, accountPage: Bool = true) async throws -> (document: [String: Any], routes: Set<String>, contentType: String?) {
         let database = TemporaryDatabase()
         defer { database.remove() }
         let configuration = ServerConfiguration(
             gatehouse: TestServer.settings(), port: 0, database: database.location, databasePoolSize: 2, logLevel: .warning,
-            metrics: metrics
+            metrics: metrics, accountPage: accountPage
         )
         let (routes, response) = try await Slots.apps.with {
             var routes: [String] = []
@@ -39,9 +39,9 @@ import Testing
         return Set(paths.flatMap { path, item in item.keys.filter(methods.contains).map { "\($0.uppercased()) \(path)" } })
     }
 
-    @Test(arguments: [true, false])
-    func everyServedRouteIsDocumentedAndNothingElse(metrics: Bool) async throws {
-        let (document, routes, contentType) = try await Self.served(metrics: metrics)
+    @Test(arguments: [true, false], [true, false])
+    func everyServedRouteIsDocumentedAndNothingElse(metrics: Bool, accountPage: Bool) async throws {
+        let (document, routes, contentType) = try await Self.served(metrics: metrics, accountPage: accountPage)
         #expect(contentType?.hasPrefix("application/json") == true)
         #expect(document["openapi"] as? String == "3.1.0")
         let documented = try Self.operations(document)
@@ -49,6 +49,7 @@ import Testing
         #expect(routes.subtracting(documented).isEmpty, "served but not documented: \(routes.subtracting(documented).sorted())")
         #expect(documented.subtracting(routes).isEmpty, "documented but not served: \(documented.subtracting(routes).sorted())")
         #expect(documented.contains("GET /metrics") == metrics)
+        #expect(documented.contains("GET /account") == accountPage)
     }
 
     /// Resolves a local `$ref` (`#/components/…`).

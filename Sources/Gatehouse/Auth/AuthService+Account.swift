@@ -7,6 +7,14 @@ extension AuthService {
         try await sessions.listLive(userID: claims.userID, now: now(), logger: logger)
     }
 
+    /// The caller's account, as register and login describe it (`{id,name,email,role}`): what
+    /// a client that kept only the refresh cookie (the account page after a reload) shows.
+    /// A user gone since the token was issued is 401 `Access token revoked` (SPEC.md §3.6).
+    public func account(of claims: AccessClaims, logger: Logger) async throws -> UserRecord {
+        guard let user = try await users.find(id: claims.userID, logger: logger) else { throw AppError.accessTokenRevoked }
+        return user
+    }
+
     /// Revokes one of the caller's live sessions. 404 `Session not found` for an unknown
     /// id, another user's session and one already revoked alike, so the answer tells
     /// nothing about sessions that are not the caller's.

@@ -6,7 +6,7 @@ import Logging
 
 /// The routes of SPEC.md §3.2 and §3.4 as a mountable collection:
 /// `POST auth/register`, `POST auth/login`, `POST auth/refresh`, `POST auth/logout`,
-/// `GET auth/me`, `GET users/me`, `GET auth/sessions`, `DELETE auth/sessions/{id}`,
+/// `GET auth/me`, `GET users/me`, `GET auth/user`, `GET auth/sessions`, `DELETE auth/sessions/{id}`,
 /// `POST auth/password`, relative to wherever they are mounted (`/api/v1`).
 ///
 /// Request parsing and response shaping only; every decision is `AuthService`'s. Works
@@ -50,6 +50,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
             Endpoint(.post, "auth/logout", logout),
             Endpoint(.get, "auth/me", me),
             Endpoint(.get, "users/me", me),
+            Endpoint(.get, "auth/user", account),
             Endpoint(.get, "auth/sessions", listSessions),
             Endpoint(.delete, "auth/sessions/:id", deleteSession),
             Endpoint(.post, "auth/password", changePassword),
@@ -119,6 +120,11 @@ public struct AuthController<Context: RequestContext>: Sendable {
 
     @Sendable func me(_ request: Request, context: Context) async throws -> Response {
         .json(bytes: try service.verifier.requireBearerClaims(in: request.headers).json, headers: .noStore)
+    }
+
+    @Sendable func account(_ request: Request, context: Context) async throws -> Response {
+        let claims = try service.verifier.requireBearerClaims(in: request.headers)
+        return try .json(UserResponse(try await service.account(of: claims, logger: context.logger)), headers: .noStore)
     }
 
     @Sendable func listSessions(_ request: Request, context: Context) async throws -> Response {
