@@ -53,10 +53,16 @@ for origin_port in "$allowed_port" "$other_port"; do
     pids+=($!)
 done
 
+# An admin, for the check that changes the person's role.
+export DATABASE_URL="sqlite://$work/gatehouse.sqlite"
+admin_password="browser-check-admin-$RANDOM$RANDOM"
+"$binary" migrate >/dev/null
+printf '%s' "$admin_password" | "$binary" create-admin --email admin@example.com --name Admin >/dev/null
+
 # Short access tokens, so that the page's renewal before expiry is seen in seconds; a
 # login limit per address the checks' own sign-ins stay under (the per-account limit is
 # the default, and one check runs into it on purpose).
-DATABASE_URL="sqlite://$work/gatehouse.sqlite" HOST=127.0.0.1 PORT=$port BCRYPT_COST=4 LOG_LEVEL=info \
+HOST=127.0.0.1 PORT=$port BCRYPT_COST=4 LOG_LEVEL=info \
     JWT_ACCESS_SECRET=$("$binary" secret) JWT_REFRESH_SECRET=$("$binary" secret) JWT_ACCESS_TTL=20s \
     RATE_LIMIT_LOGIN=100/1m CORS_ORIGINS="http://127.0.0.1:$allowed_port" \
     "$binary" serve 2>"$work/server.log" &
@@ -72,7 +78,16 @@ done
 status=0
 GATEHOUSE_URL="http://127.0.0.1:$port" ALLOWED_ORIGIN="http://127.0.0.1:$allowed_port" \
     OTHER_ORIGIN="http://127.0.0.1:$other_port" SCREENSHOTS="$SCREENSHOTS" \
+    ADMIN_EMAIL=admin@example.com ADMIN_PASSWORD="$admin_password" \
     "$tools/bin/python" Tests/Browser/account_page.py || status=$?
+# Nothing secret in the server's log, at info: no token, no password the checks typed,
+# no cookie.
+for secret in 'eyJ' 'correct horse' 'passphrase' 'wrong password' 'refreshToken=' "$admin_password"; do
+    if grep -qF "$secret" "$work/server.log"; then
+        echo "browser-check: the server's log contains '$secret'" >&2
+        status=1
+    fi
+done
 if grep -qE '^[^ ]+ (error|critical) ' "$work/server.log"; then
     echo "browser-check: the server logged errors:" >&2
     grep -E '^[^ ]+ (error|critical) ' "$work/server.log" >&2

@@ -87,6 +87,12 @@ struct LineLogHandler: LogHandler {
 
     static let reserved: Set<String> = ["time", "level", "label", "message", "source"]
 
+    /// Hummingbird's request id (`hb.request.id`) is left out when `request_id` is there:
+    /// `RequestLogMiddleware` makes them the same id, and one is enough on every line.
+    static func dropDuplicateRequestID(_ metadata: inout Logger.Metadata) {
+        if metadata["request_id"] != nil { metadata["hb.request.id"] = nil }
+    }
+
     init(label: String, format: LogFormat, sink: LogSink) {
         self.label = label
         self.format = format
@@ -102,6 +108,7 @@ struct LineLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let explicit = event.metadata { merged.merge(explicit) { $1 } }
+        Self.dropDuplicateRequestID(&merged)
         let keys = merged.keys.sorted()
         var line: [UInt8] = []
         line.reserveCapacity(256)

@@ -13,10 +13,20 @@ extension LineLogHandler: RequestLogLineWriter {
         var inherited = logger.handler.metadata
         if let provided = logger.handler.metadataProvider?.get() { inherited.merge(provided) { $1 } }
         // The logger's metadata in key order, without the keys the line sets (the line
-        // wins a clash, as in a merge).
+        // wins a clash, as in a merge) and without Hummingbird's copy of the request id
+        // (see `dropDuplicateRequestID`).
+        let hasRequestID = inherited["request_id"] != nil
+        func setByLine(_ key: String) -> Bool {
+            switch key {
+            case "client_ip": request.clientIP != nil
+            case "user_id": request.userID != nil
+            case "hb.request.id": hasRequestID
+            default: Self.requestLineKeys.contains(key)
+            }
+        }
         var extras: [(key: String, value: Logger.Metadata.Value)] = []
         extras.reserveCapacity(inherited.count)
-        for entry in inherited where !Self.requestLineKeys.contains(entry.key) { extras.append(entry) }
+        for entry in inherited where !setByLine(entry.key) { extras.append(entry) }
         if extras.count > 1 { extras.sort { $0.key < $1.key } }
 
         var line: [UInt8] = []
@@ -103,7 +113,8 @@ extension LineLogHandler: RequestLogLineWriter {
         sink.append(line, urgent: false)
     }
 
-    static let requestLineKeys: Set<String> = ["client_ip", "duration_ms", "method", "path", "route", "status", "user_id"]
+    /// The fields every request line sets.
+    static let requestLineKeys: Set<String> = ["duration_ms", "method", "path", "route", "status"]
 
     /// `value` as the text format writes it (control characters escaped), or as the body
     /// of a JSON string (without its quotes). The bytes are copied first and checked in

@@ -85,7 +85,8 @@ enum OpenAPIOperations {
                 "Sign in (a new session)", id: "login", tag: "auth",
                 body: C.schema("LoginRequest"),
                 responses: [("200", json("Signed in", "AuthResponse", headers: [noStore, setCookie]))] + bodyErrors + [
-                    ("401", D.ref("responses", "Unauthorized")), tooMany, unavailable,
+                    ("401", C.error("Invalid email or password", headers: [("WWW-Authenticate", D.ref("headers", "WWWAuthenticate"))])),
+                    tooMany, unavailable,
                 ]
             ))])),
             ("/api/v1/auth/refresh", D.object([("post", D.operation(

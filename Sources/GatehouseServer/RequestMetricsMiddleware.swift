@@ -28,6 +28,9 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
                 .record(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
             return response
         } catch {
+            // Only what no error middleware answered: in `gatehouse serve`, where
+            // `GatehouseErrorMiddleware` sits inside this one, nothing (hb_request_errors
+            // stays 0, as it did with Hummingbird's middleware); an embedder's router may differ.
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
             let endpoint = series.endpoint(context.endpointPath ?? "NotFound", request.method, status)
             endpoint.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)

@@ -7,6 +7,7 @@ the server and two static origins for the CORS checks, and passes their addresse
     ALLOWED_ORIGIN       an origin listed in the server's CORS_ORIGINS, serving cors.html
     OTHER_ORIGIN         an origin not listed, serving cors.html
     SCREENSHOTS          the folder screenshots of the main states are saved in
+    ADMIN_EMAIL, ADMIN_PASSWORD  an admin made with `gatehouse create-admin`
 
 Each check prints its name and passes or stops the run with the reason.
 """
@@ -15,6 +16,7 @@ import json
 import os
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -100,11 +102,41 @@ def sessions(driver):
     return driver.find_elements(By.CSS_SELECTOR, "#sessions li.session")
 
 
+def api(method, path, body=None, token=None):
+    """A JSON call to the server outside the browser: (status, body)."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(BASE + path, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
 def register_by_api(email, password=PASSWORD):
     body = json.dumps({"name": "Grace Hopper", "email": email, "password": password}).encode()
     request = urllib.request.Request(BASE + "/api/v1/auth/register", data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request) as response:
         assert response.status == 201
+
+
+def refresh_cookies(driver):
+    """The browser's refreshToken cookies, HttpOnly ones included (DevTools sees them all)."""
+    return [c for c in driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"] if c["name"] == "refreshToken"]
+
+
+def refresh_from_page(driver):
+    """POST /api/v1/auth/refresh from the page itself: (status, message)."""
+    return driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        fetch('/api/v1/auth/refresh', {method: 'POST'})
+          .then(r => r.json().then(b => done([r.status, b.message || null])))
+          .catch(e => done([0, String(e)]));
+        """)
 
 
 def requests_seen(driver):
@@ -157,6 +189,12 @@ def register_through_the_form():
 @check
 def the_refresh_token_is_never_readable_by_script():
     driver = state["a"]
+    # The cookie is there, as the contract says...
+    cookies = refresh_cookies(driver)
+    assert len(cookies) == 1, cookies
+    cookie = cookies[0]
+    assert cookie["httpOnly"] and cookie["path"] == "/api/v1/auth/refresh" and cookie["sameSite"] == "Strict", cookie
+    # ...and the page's script cannot see it.
     assert "refreshToken" not in driver.execute_script("return document.cookie"), "document.cookie shows the refresh token"
     storage = driver.execute_script("return [localStorage.length, sessionStorage.length]")
     assert storage == [0, 0], f"web storage holds {storage}"
@@ -253,6 +291,31 @@ def two_tabs_refreshing_at_once_stay_signed_in():
 
 
 @check
+def a_revoked_token_is_renewed_once_and_the_call_retried():
+    # An admin changes the person's role: their access token is refused at once
+    # ("Access token revoked"), the refresh cookie still works, and the page goes on.
+    a = state["a"]
+    status, login = api("POST", "/api/v1/auth/login", {"email": os.environ["ADMIN_EMAIL"], "password": os.environ["ADMIN_PASSWORD"]})
+    assert status == 200, login
+    admin = login["accessToken"]
+    status, page = api("GET", f"/api/v1/admin/users?email={state['email']}", token=admin)
+    assert status == 200 and len(page["users"]) == 1, page
+    status, changed = api("PATCH", f"/api/v1/admin/users/{page['users'][0]['id']}", {"role": "admin"}, token=admin)
+    assert status == 200 and changed["role"] == "admin", changed
+    a.get_log("performance")  # forget what came before
+    a.find_element(By.ID, "sessions-reload").click()
+    time.sleep(1.5)
+    urls = [json.loads(e["message"])["message"].get("params", {}).get("request", {}).get("url", "") for e in a.get_log("performance")]
+    calls = [url.removeprefix(BASE) for url in urls if url.startswith(BASE + "/api/")]
+    # The call, refused; one refresh; the call again, answered.
+    assert calls == ["/api/v1/auth/sessions", "/api/v1/auth/refresh", "/api/v1/auth/sessions"], calls
+    assert visible(a, "signed-in") and len(sessions(a)) >= 1, "the call was not retried after the refresh"
+    a.refresh()
+    signed_in(a, state["email"])
+    assert text(a, "profile-role") == "admin"
+
+
+@check
 def the_page_refreshes_shortly_before_the_access_token_expires():
     # The server's access tokens live 20 s: the page renews them at 16 s, unprompted.
     a = state["a"]
@@ -307,6 +370,8 @@ def keyboard_only_and_labels():
     assert driver.execute_script("return document.activeElement.id") == "signin-email"
     webdriver.ActionChains(driver).send_keys(email).send_keys(Keys.TAB).send_keys(PASSWORD).send_keys(Keys.ENTER).perform()
     signed_in(driver, email)
+    # The form is gone; focus went to the new view's heading, not to nowhere.
+    assert driver.execute_script("return document.activeElement.id") == "profile-title"
 
 
 @check
@@ -328,7 +393,8 @@ def logout_clears_everything():
     a.find_element(By.ID, "logout-all").click()
     signed_out(a)
     assert "signed out everywhere" in text(a, "notice")
-    assert a.execute_script("return document.cookie") == ""
+    assert refresh_cookies(a) == [], "the refresh cookie is still in the browser"
+    assert refresh_from_page(a) == [401, "Refresh token missing"]
     a.refresh()
     signed_out(a)
     shot(a, "08-signed-out")

@@ -92,4 +92,17 @@ import Testing
             }
         }
     }
+
+    /// Behind the middleware, Hummingbird's `context.id` (which reads `hb.request.id` and
+    /// traps without it) is the request id too, in an embedder's own router.
+    @Test func contextIDIsTheRequestID() async throws {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestLogMiddleware<BasicRequestContext>(configuration: TestServer.settings(), peerAddress: .unavailable))
+        router.get("id") { _, context in context.id }
+        try await Application(router: router).test(.router) { client in
+            let response = try await client.execute(uri: "/id", method: .get, headers: [.xRequestID: "trace-7"])
+            #expect(String(buffer: response.body) == "trace-7")
+            #expect(response.headers[.xRequestID] == "trace-7")
+        }
+    }
 }

@@ -134,7 +134,10 @@ import Testing
         var handler = LineLogHandler(label: "gatehouse", format: format, sink: sink)
         // The logger's own metadata sorts before, between and after the line's fields; a
         // clash ("path") is won by the line, as in a metadata merge.
-        handler.metadata = ["request_id": "abc", "hb.request.id": "h1", "zeta": "z\nforged", "path": "/old", "a": "first"]
+        handler.metadata = [
+            "request_id": "abc", "hb.request.id": "abc", "zeta": "z\nforged", "path": "/old", "a": "first",
+            "client_ip": "198.51.100.7",
+        ]
         let line = RequestLogLine(
             // A path with a quote, a backslash and a control character: escaped alike.
             method: "POST", path: known ? "/api/v1/auth/login\"\\\u{1}é" : "/api/v1/auth/login", route: "/api/v1/auth/login",
@@ -162,5 +165,9 @@ import Testing
         #expect(lines[0].contains(known ? "1.042" : "27000.005"))
         #expect(lines[0].contains("/api/v1/auth/login") && !lines[0].contains("/old"))
         #expect(lines[0].contains("192.0.2.1") == known)
+        // The logger's own client_ip shows only when the line has none; Hummingbird's copy
+        // of the request id never.
+        #expect(lines[0].contains("198.51.100.7") == !known)
+        #expect(!lines[0].contains("hb.request.id"))
     }
 }

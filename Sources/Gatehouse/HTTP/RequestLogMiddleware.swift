@@ -102,9 +102,9 @@ public struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = RequestID.accepted(request.headers[.xRequestID]) ?? RequestID.generate()
         var context = context
-        // One id per request in the logs: ours, which the client sees. Hummingbird's own
-        // (`hb.request.id`) would say the same thing again on every line.
-        context.logger[metadataKey: "hb.request.id"] = nil
+        // One id per request: ours, which the client sees, is also Hummingbird's
+        // (`context.id` reads `hb.request.id`, and must find one).
+        context.logger[metadataKey: "hb.request.id"] = .string(id)
         context.logger[metadataKey: "request_id"] = .string(id)
         // Without a line to write (a level above info), nothing is noted or timed.
         guard context.logger.logLevel <= .info else {

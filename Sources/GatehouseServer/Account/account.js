@@ -14,6 +14,8 @@
   let refreshTimer = null;
   let refreshing = null;
   let user = null;
+  let cookieQueue = Promise.resolve();
+  let wired = false;
 
   const $ = (id) => document.getElementById(id);
 
@@ -48,14 +50,27 @@
       try { data = await response.json(); } catch (error) { data = null; }
     }
     if (!response.ok) throw new ApiError(response.status, data, response.headers.get('Retry-After'));
+    // A proxy or a captive portal can answer 200 with a page of its own.
+    if (response.status !== 204 && (data === null || typeof data !== 'object')) {
+      throw new ApiError(response.status, { message: 'The server gave an unexpected answer. Please try again.' }, null);
+    }
     return data;
+  }
+
+  // Requests that change the refresh cookie (refresh, password change, logout) run one
+  // after another: a refresh sent with the old cookie while a password change rotates it
+  // would be refused, and its 401 would clear the new cookie.
+  function serially(work) {
+    const run = cookieQueue.then(work, work);
+    cookieQueue = run.then(() => {}, () => {});
+    return run;
   }
 
   // The refresh cookie buys a new access token; one refresh at a time in this tab.
   // Resolves true when signed in, false when the cookie no longer signs anyone in.
   function refresh() {
     if (!refreshing) {
-      refreshing = (async () => {
+      refreshing = serially(async () => {
         try {
           const data = await request('/auth/refresh', { method: 'POST', auth: false });
           setToken(data.accessToken);
@@ -69,33 +84,35 @@
         } finally {
           refreshing = null;
         }
-      })();
+      });
     }
     return refreshing;
   }
 
+  // 401s a refresh can cure: the token ran out, was revoked (a role change, say), or was
+  // signed with a key the server has since rotated away.
   const retryable = (error) => error instanceof ApiError && error.status === 401 && error.body
-    && (error.body.message === 'Access token expired' || error.body.message === 'Access token revoked');
+    && ['Access token expired', 'Access token revoked', 'Invalid access token'].includes(error.body.message);
 
-  // An authenticated call: on an expired or revoked token, one refresh and one retry;
-  // if that fails too, the sign-in form.
+  // An authenticated call: on an expired, revoked or unreadable token, one refresh and
+  // one retry; if the cookie no longer signs anyone in, the sign-in form. A refresh that
+  // fails for another reason (429, 503, no network) keeps the page as it is and reports.
   async function call(path, options = {}) {
+    const attempt = () => (options.serial ? serially(() => request(path, options)) : request(path, options));
     try {
-      return await request(path, options);
+      return await attempt();
     } catch (error) {
       if (!retryable(error)) {
         if (error.status === 401) showSignedOut('Your session has ended. Please sign in again.', true);
         throw error;
       }
     }
-    let signedIn = false;
-    try { signedIn = await refresh(); } catch (error) { signedIn = false; }
-    if (!signedIn) {
+    if (!(await refresh())) {
       showSignedOut('Your session has ended. Please sign in again.', true);
       throw new ApiError(401, { message: 'Signed out' }, null);
     }
     try {
-      return await request(path, options);
+      return await attempt();
     } catch (error) {
       if (error.status === 401) showSignedOut('Your session has ended. Please sign in again.', true);
       throw error;
@@ -122,28 +139,51 @@
     if (!token) return;
     const payload = claims(token);
     const lifetime = payload && payload.exp > payload.iat ? (payload.exp - payload.iat) * 1000 : 60_000;
-    const delay = Math.max(1_000, lifetime - Math.min(60_000, lifetime * 0.2));
-    refreshTimer = setTimeout(async () => {
-      try {
-        if (!(await refresh())) showSignedOut('Your session has ended. Please sign in again.', true);
-      } catch (error) {
-        notice('Could not renew your sign-in; retrying when you next act.', true);
-      }
-    }, delay);
+    // Timers hold at most 2^31 - 1 ms (24.8 days); a longer wait would fire at once.
+    const delay = Math.min(2_147_483_647, Math.max(1_000, lifetime - Math.min(60_000, lifetime * 0.2)));
+    refreshTimer = setTimeout(renew, delay);
+  }
+
+  async function renew() {
+    try {
+      if (!(await refresh())) showSignedOut('Your session has ended. Please sign in again.', true);
+    } catch (error) {
+      // Not refused, just not now (no network, 429, 503): keep the token and try again.
+      notice(`Could not renew your sign-in (${error.message}); trying again shortly.`, true);
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(renew, 30_000);
+    }
   }
 
   // ----- what the page shows -----
 
+  // The status line is always in the page (empty, it takes no room), so that screen
+  // readers announce each new message.
   function notice(text, warn = false) {
     const element = $('notice');
     element.textContent = text || '';
     element.classList.toggle('warn', warn);
-    element.hidden = !text;
   }
 
   function show(view) {
     for (const id of ['loading', 'signed-out', 'signed-in']) $(id).hidden = id !== view;
     $('loading').setAttribute('aria-busy', String(view === 'loading'));
+    // Focus on a control that just disappeared is lost: move it to the new view's heading.
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && focused.offsetParent === null) {
+      const heading = view === 'signed-in' ? $('profile-title') : view === 'signed-out'
+        ? ($('signin-form').hidden ? $('register-title') : $('signin-title')) : null;
+      if (heading) heading.focus();
+    }
+  }
+
+  // The server could not be asked (no network, 429, 503): say so, offer to try again.
+  function showUnavailable(error) {
+    show('loading');
+    $('loading').setAttribute('aria-busy', 'false');
+    $('loading-text').textContent = error.status === 429
+      ? `Too many attempts. ${waitText(error.retryAfter)}` : `Your account could not be loaded: ${error.message}`;
+    $('retry').hidden = false;
   }
 
   function showSignedOut(message, warn = false) {
@@ -217,8 +257,7 @@
         await action(Object.fromEntries(new FormData(form)));
       } catch (error) {
         if (error instanceof ApiError && !$('signed-out').hidden && form.closest('#signed-in')) return;
-        if (error instanceof ApiError) showErrors(form, error);
-        else throw error;
+        showErrors(form, error instanceof ApiError ? error : new ApiError(0, { message: 'Something went wrong. Please try again.' }, null));
       } finally {
         button.disabled = false;
       }
@@ -305,7 +344,7 @@
     $('logout-error').textContent = '';
     const query = scope ? `?scope=${scope}` : '';
     try {
-      await call(`/auth/logout${query}`, { method: 'POST' });
+      await call(`/auth/logout${query}`, { method: 'POST', serial: true });
     } catch (error) {
       if (!$('signed-in').hidden) $('logout-error').textContent = error.message;
       return;
@@ -334,8 +373,10 @@
     $('tab-register').addEventListener('click', () => selectTab(true));
     for (const tab of [$('tab-signin'), $('tab-register')]) {
       tab.addEventListener('keydown', (event) => {
-        if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
-        const register = $('tab-signin').getAttribute('aria-selected') === 'true';
+        if (!['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(event.key)) return;
+        event.preventDefault();
+        const register = event.key === 'Home' ? false : event.key === 'End' ? true
+          : $('tab-signin').getAttribute('aria-selected') === 'true';
         selectTab(register);
         (register ? $('tab-register') : $('tab-signin')).focus();
       });
@@ -361,7 +402,7 @@
 
     handle($('password-form'), async (fields) => {
       const data = await call('/auth/password', {
-        method: 'POST', body: { currentPassword: fields.currentPassword, newPassword: fields.newPassword },
+        method: 'POST', body: { currentPassword: fields.currentPassword, newPassword: fields.newPassword }, serial: true,
       });
       setToken(data.accessToken);
       $('password-form').reset();
@@ -375,6 +416,7 @@
     $('logout-local').addEventListener('click', () => logout('local'));
     $('logout-others').addEventListener('click', () => logout('others'));
     $('logout-all').addEventListener('click', () => logout(null));
+    $('retry').addEventListener('click', () => start());
 
     // Back to a tab after a while: show the sessions as they are now (and find out at
     // once if this device was signed out meanwhile).
@@ -384,13 +426,16 @@
   }
 
   async function start() {
-    wire();
+    if (!wired) wire();
+    wired = true;
+    $('retry').hidden = true;
+    $('loading-text').textContent = 'Checking whether you are signed in…';
     show('loading');
     let signedIn = false;
     try {
       signedIn = await refresh();
     } catch (error) {
-      showSignedOut(error.status === 429 ? `Too many attempts. ${waitText(error.retryAfter)}` : error.message, true);
+      showUnavailable(error);
       return;
     }
     if (!signedIn) {
@@ -400,7 +445,7 @@
     try {
       await showSignedIn(null);
     } catch (error) {
-      if ($('signed-out').hidden) showSignedOut(error.message, true);
+      if ($('signed-out').hidden) showUnavailable(error);
     }
   }
 
