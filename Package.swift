@@ -121,7 +121,10 @@ let package = Package(
             ],
             // The account page (SPEC.md §3.9), compiled into the binary: one file to
             // deploy, nothing to find at run time.
-            resources: [.embedInCode("Account/account.html"), .embedInCode("Account/account.css"), .embedInCode("Account/account.js")],
+            resources: [
+                .embedInCode("Account/account.html"), .embedInCode("Account/account.css"), .embedInCode("Account/account.js"),
+                .embedInCode("Account/session.js"),
+            ],
             swiftSettings: swiftSettings
         ),
         // An application that embeds Gatehouse (README "Embedding the library"); built by

@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// `GET /account` (SPEC.md §3.9): the account page, its script and its style sheet,
+/// `GET /account` (SPEC.md §3.9): the account page, its two scripts (`session.js` holds
+/// the tokens, `account.js` the views) and its style sheet,
 /// compiled into the binary from `Account/` (no build step, no framework, nothing from
 /// another origin). The page calls the API on the same origin; its tokens are handled as
 /// README "The account page" says.
@@ -15,6 +16,7 @@ import NIOCore
 enum AccountPage {
     static let routes: [(path: String, contentType: String, body: [UInt8])] = [
         ("/account", "text/html; charset=utf-8", PackageResources.account_html),
+        ("/account/session.js", "text/javascript; charset=utf-8", PackageResources.session_js),
         ("/account/account.js", "text/javascript; charset=utf-8", PackageResources.account_js),
         ("/account/account.css", "text/css; charset=utf-8", PackageResources.account_css),
     ]

@@ -42,7 +42,7 @@ enum OpenAPIOperations {
         ))]
     )
 
-    /// The account page and its two files, each with the page's security headers.
+    /// The account page and its three files, each with the page's security headers.
     static var accountPage: [(String, String)] {
         let headers = [
             ("Content-Security-Policy", D.object([("required", "true"), ("schema", D.object([("const", D.quoted(AccountPage.contentSecurityPolicy))]))])),
@@ -51,6 +51,7 @@ enum OpenAPIOperations {
         ]
         return [
             ("/account", "The account page (absent with ACCOUNT_PAGE=off)", "accountPage", "text/html"),
+            ("/account/session.js", "The account page's session script (tokens)", "accountSessionScript", "text/javascript"),
             ("/account/account.js", "The account page's script", "accountScript", "text/javascript"),
             ("/account/account.css", "The account page's style sheet", "accountStyle", "text/css"),
         ].map { path, summary, id, mediaType in

@@ -15,6 +15,7 @@ import Testing
 @Suite struct AccountPageTests {
     static let files = [
         ("/account", "text/html; charset=utf-8"), ("/account/account.js", "text/javascript; charset=utf-8"),
+        ("/account/session.js", "text/javascript; charset=utf-8"),
         ("/account/account.css", "text/css; charset=utf-8"),
     ]
 
@@ -45,10 +46,13 @@ import Testing
         #expect(try Regex(#"\son[a-z]+="#).firstMatch(in: html) == nil, "event-handler attribute")
         #expect(try Regex(#"(src|href)="(?!/account/)"#).firstMatch(in: html) == nil, "an asset from elsewhere")
         // The script's code, without its comments (which explain what it never does).
-        let script = String(decoding: PackageResources.account_js, as: UTF8.self).split(separator: "\n")
+        let script = String(decoding: PackageResources.account_js + PackageResources.session_js, as: UTF8.self).split(separator: "\n")
             .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//") }.joined(separator: "\n")
         #expect(!script.contains("localStorage") && !script.contains("sessionStorage") && !script.contains("document.cookie"))
         #expect(!script.contains("innerHTML") && !script.contains("eval("))
+        // The token stays inside session.js: the page's script never names it.
+        let page = String(decoding: PackageResources.account_js, as: UTF8.self)
+        #expect(!page.contains("let accessToken") && !page.contains("Authorization"))
         let style = String(decoding: PackageResources.account_css, as: UTF8.self)
         #expect(!style.contains("@import") && !style.contains("url("))
     }
