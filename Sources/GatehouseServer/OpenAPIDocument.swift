@@ -56,19 +56,11 @@ enum OpenAPIDocument {
         "[" + values.joined(separator: ",") + "]"
     }
 
-    /// A JSON string literal.
+    /// A JSON string literal (the token library's writer, as the log lines use).
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var bytes: [UInt8] = []
+        JSONText.appendString(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `{"$ref":"#/components/KIND/NAME"}`.
