@@ -89,20 +89,8 @@ struct EnvironmentLoader {
             }
             return seconds
         }
-        let metrics = check { () throws(ConfigurationError) -> Bool in
-            switch variables.string("METRICS")?.lowercased() {
-            case nil, "on": return true
-            case "off": return false
-            default: throw ConfigurationError("METRICS", "must be on or off")
-            }
-        }
-        let accountPage = check { () throws(ConfigurationError) -> Bool in
-            switch variables.string("ACCOUNT_PAGE")?.lowercased() {
-            case nil, "on": return true
-            case "off": return false
-            default: throw ConfigurationError("ACCOUNT_PAGE", "must be on or off")
-            }
-        }
+        let metrics = check { () throws(ConfigurationError) in try variables.onOff("METRICS") }
+        let accountPage = check { () throws(ConfigurationError) in try variables.onOff("ACCOUNT_PAGE") }
         guard errors.isEmpty, let gatehouse = library.configuration, let port, let database, let logLevel, let corsOrigins,
               let poolSize, let databaseTimeout, let auditRetention, let rateLimitStore, let revocationCapacity, let revocationPoll,
               let logFormat, let shutdownTimeout, let metrics, let accountPage

@@ -89,6 +89,15 @@ public struct ConfigurationVariables: Sendable {
         return number
     }
 
+    /// `on` (the default, when unset) or `off`, in any letter case.
+    public func onOff(_ name: String) throws(ConfigurationError) -> Bool {
+        switch string(name)?.lowercased() {
+        case nil, "on": return true
+        case "off": return false
+        default: throw ConfigurationError(name, "must be on or off")
+        }
+    }
+
     /// A duration (`900`, `900s`, `15m`, `12h`, `7d`) in seconds.
     public func duration(_ name: String, default defaultValue: Int, allowZero: Bool) throws(ConfigurationError) -> Int {
         guard let raw = string(name) else { return defaultValue }

@@ -12,14 +12,15 @@ import Metrics
 ///   invalid or dead token, or too many concurrent refreshes);
 /// - `gatehouse_logouts_total{scope}`: `local`, `others`, `all`;
 /// - `gatehouse_rate_limit_refusals_total{limit}`: `login`, `login_account`, `register`,
-///   `refresh`;
+///   `refresh`, `password_account` (a password change past the account's failures);
 /// - `gatehouse_password_hash_duration_seconds`: each bcrypt hash or comparison;
 /// - `gatehouse_database_unavailable_total`: requests answered 503 because the database
 ///   could not be reached;
 /// - `gatehouse_revocations_applied_total`: revocation changes added to this instance's list.
 ///
 /// Call sites use these functions, not the swift-metrics types, so only this file
-/// imports swift-metrics.
+/// imports swift-metrics. Every series is made once (a swift-metrics handle is a lookup in
+/// the backend's registry, under its lock), not per event.
 enum AuthMetrics {
     private static let loginSuccess = Counter(label: "gatehouse_logins_total", dimensions: [("result", "success")])
     private static let loginFailure = Counter(label: "gatehouse_logins_total", dimensions: [("result", "failure")])
@@ -47,20 +48,27 @@ enum AuthMetrics {
 
     static func revocationsApplied(_ count: Int) { revocations.increment(by: count) }
 
-    enum RefreshOutcome: String {
+    enum RefreshOutcome: String, CaseIterable {
         case rotated, grace, reuseDetected = "reuse_detected", refused
     }
 
-    static func refresh(_ outcome: RefreshOutcome) {
-        Counter(label: "gatehouse_refreshes_total", dimensions: [("outcome", outcome.rawValue)]).increment()
-    }
+    private static let refreshes = Dictionary(uniqueKeysWithValues: RefreshOutcome.allCases.map {
+        ($0, Counter(label: "gatehouse_refreshes_total", dimensions: [("outcome", $0.rawValue)]))
+    })
+    private static let logouts = Dictionary(uniqueKeysWithValues: LogoutScope.allCases.map {
+        ($0, Counter(label: "gatehouse_logouts_total", dimensions: [("scope", $0.rawValue)]))
+    })
+    /// The limits `AuthService.enforce` names.
+    private static let rateLimits = Dictionary(uniqueKeysWithValues: ["login", "login_account", "register", "refresh", "password_account"].map {
+        ($0, Counter(label: "gatehouse_rate_limit_refusals_total", dimensions: [("limit", $0)]))
+    })
 
-    static func logout(_ scope: LogoutScope) {
-        Counter(label: "gatehouse_logouts_total", dimensions: [("scope", scope.rawValue)]).increment()
-    }
+    static func refresh(_ outcome: RefreshOutcome) { refreshes[outcome]?.increment() }
+
+    static func logout(_ scope: LogoutScope) { logouts[scope]?.increment() }
 
     static func rateLimited(_ limit: String) {
-        Counter(label: "gatehouse_rate_limit_refusals_total", dimensions: [("limit", limit)]).increment()
+        (rateLimits[limit] ?? Counter(label: "gatehouse_rate_limit_refusals_total", dimensions: [("limit", limit)])).increment()
     }
 
     /// Times one password hash or comparison.
