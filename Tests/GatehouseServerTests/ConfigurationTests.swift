@@ -32,6 +32,11 @@ import Testing
         #expect(configuration.logLevel == .info)
         #expect(configuration.generatedSecrets == false)
         #expect(configuration.accountPage)
+        #expect(configuration.metrics)
+        #expect(configuration.logFormat == .text)
+        #expect(configuration.shutdownTimeout == 10)
+        #expect(configuration.gatehouse.algorithm == .hs256)
+        #expect(configuration.gatehouse.verifiedTokenCacheCapacity == 20_000)
         let settings = configuration.gatehouse
         #expect(settings.environment == .development)
         #expect(settings.accessTokenTTL == 900)
@@ -49,6 +54,22 @@ import Testing
         #expect(settings.trustedProxies == .none)
         #expect(settings.passwordHashQueue == nil)
         #expect(configuration.corsOrigins == [])
+    }
+
+    /// The operations switches of SPEC.md §3.8 and §3.9, read from the environment.
+    @Test func operationsSettingsAreRead() throws {
+        let configuration = try load([
+            "JWT_ACCESS_SECRET": Self.access, "JWT_REFRESH_SECRET": Self.refresh, "METRICS": "OFF", "ACCOUNT_PAGE": "off",
+            "LOG_FORMAT": "JSON", "SHUTDOWN_TIMEOUT": "2m",
+        ])
+        #expect(!configuration.metrics)
+        #expect(!configuration.accountPage)
+        #expect(configuration.logFormat == .json)
+        #expect(configuration.shutdownTimeout == 120)
+        let on = try load(["JWT_ACCESS_SECRET": Self.access, "JWT_REFRESH_SECRET": Self.refresh, "METRICS": "on", "ACCOUNT_PAGE": "On"])
+        #expect(on.metrics && on.accountPage)
+        #expect(problems(["ACCOUNT_PAGE": "1", "METRICS": "true"]).map(\.variable).filter { $0 == "ACCOUNT_PAGE" || $0 == "METRICS" }
+            == ["METRICS", "ACCOUNT_PAGE"])
     }
 
     @Test func abuseSettingsAreRead() throws {

@@ -79,7 +79,8 @@ import Testing
 
     @Test(arguments: [
         ("client-id.42_A", true), (String(repeating: "a", count: 128), true), (String(repeating: "a", count: 129), false),
-        ("has space", false), ("ünïcode", false), ("semi;colon", false), ("", false),
+        ("has space", false), ("ünïcode", false), ("semi;colon", false), ("", false), ("a/b", false), ("a:b", false),
+        ("a+b", false), ("a=b", false), ("a%2Fb", false),
     ])
     func aClientRequestIdIsKeptOnlyWhenWellFormed(id: String, kept: Bool) async throws {
         try await TestServer.withApp { client in

@@ -19,15 +19,26 @@ import Testing
                 // The request is sent; 0.2 s later, while its hash (cost 13: about 0.6 s)
                 // runs, SIGTERM; then the answer is read.
                 let sent = Date()
+                var refusedWhileDraining = false
                 let login = exchange(
                     port: server.port, "POST", "/api/v1/auth/login", json: #"{"email":"alice@example.com","password":"secret123"}"#,
                     afterSending: {
                         usleep(200_000)
                         kill(server.process.processIdentifier, SIGTERM)
+                        // No new connection is taken while the login drains: refused while
+                        // the process still runs (not merely because it has gone).
+                        for _ in 0..<40 where !refusedWhileDraining {
+                            if exchange(port: server.port, "GET", "/health") == nil, server.process.isRunning {
+                                refusedWhileDraining = true
+                            } else {
+                                usleep(25_000)
+                            }
+                        }
                     }
                 )
                 let status = server.waitForExit()
                 #expect(login?.status == 200, "\(login?.body ?? "no answer")\n\(server.logText)")
+                #expect(refusedWhileDraining, "a new connection was served after SIGTERM")
                 #expect(status == 0, "\(server.logText)")
                 #expect(Date().timeIntervalSince(sent) > 0.2)
                 // The request's line comes before the server's last words.

@@ -186,6 +186,42 @@ import Testing
         #expect(try Self.header(of: back.access())["alg"] == "HS256")
     }
 
+    /// Refresh tokens stay HS256 under the refresh secret whatever signs access tokens
+    /// (only Gatehouse reads them), and verify as before.
+    @Test(arguments: TestKeys.asymmetric)
+    func refreshTokensStayHS256(algorithm: JWTAlgorithm) async throws {
+        let pair = Pair(try Self.configuration(algorithm))
+        let refresh = pair.issuer.refreshToken(
+            userID: UUID(uuidString: Fixture.userID)!, version: 3, sessionID: UUID(uuidString: Fixture.sessionID)!, generation: 2,
+            issuedAt: Fixture.now
+        )
+        #expect(try Self.header(of: refresh) == ["alg": "HS256", "typ": "JWT"])
+        #expect(try await pair.verifier.verifyRefresh(refresh).gen == 2)
+        // An access token of the private key is never a refresh token.
+        await #expect(throws: TokenError.invalid) { try await pair.verifier.verifyRefresh(pair.access()) }
+    }
+
+    /// No secret, current or previous, ever reaches the JWK Set: under HS256 with previous
+    /// secrets it is empty, and with a previous public key it holds that key alone.
+    @Test func theKeySetNeverHoldsASecret() throws {
+        let hs256 = try Self.configuration(
+            .hs256, previousAccessSecret: "old-access-secret-old-access-secret-0123",
+            previousRefreshSecret: "old-refresh-secret-old-refresh-secret-012"
+        )
+        #expect(String(decoding: SigningKeys(configuration: hs256).jwks, as: UTF8.self) == #"{"keys":[]}"#)
+        let withPrevious = try Self.configuration(
+            .hs256, previous: [TestKeys.edDSA.publicKey], previousAccessSecret: "old-access-secret-old-access-secret-0123",
+            previousRefreshSecret: "old-refresh-secret-old-refresh-secret-012"
+        )
+        let text = String(decoding: SigningKeys(configuration: withPrevious).jwks, as: UTF8.self)
+        let jwks = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [[String: String]]])
+        #expect(jwks["keys"]?.map { $0["kid"] } == [TestKeys.edDSA.publicKey.kid])
+        #expect(jwks["keys"]?.allSatisfy { $0["kty"] != "oct" && $0["k"] == nil } == true)
+        for secret in [Self.accessSecret, Self.refreshSecret, "old-access-secret", "old-refresh-secret"] {
+            #expect(!text.contains(secret) && !text.contains(Base64URL.encode(Array(secret.utf8))))
+        }
+    }
+
     @Test func previousSecretsVerifyButNeverSign() async throws {
         let newAccess = "new-access-secret-new-access-secret-0123"
         let newRefresh = "new-refresh-secret-new-refresh-secret-012"
