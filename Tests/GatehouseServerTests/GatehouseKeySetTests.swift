@@ -150,6 +150,10 @@ final class JWKSServer: Sendable {
             }
             #expect(server.requests == 1, "the flood was answered from the cached set")
         }
+        // The interval the flood ran under is the default, SPEC.md §3.7's 30 seconds.
+        let defaults = GatehouseKeySet.Configuration(jwksURL: "http://127.0.0.1:1/.well-known/jwks.json")
+        #expect(defaults.minimumRefetchInterval == .seconds(30))
+        #expect(defaults.defaultMaxAge == .seconds(300))
     }
 
     @Test func aNewKeyIsPickedUpByItsKid() async throws {

@@ -65,7 +65,7 @@ import Testing
     /// The flows' counters move by exactly what a scripted flow did.
     @Test func theAuthCountersCountWhatAFlowDid() async throws {
         try await blocking {
-            try withFreshServer(["RATE_LIMIT_LOGIN": "4/1m"]) { server in
+            try withFreshServer(["RATE_LIMIT_LOGIN": "4/1m", "RATE_LIMIT_REGISTER": "1/1h", "RATE_LIMIT_REFRESH": "5/1m"]) { server in
                 let port = server.port
                 let before = try Self.samples(port)
                 let login = #"{"email":"alice@example.com","password":"secret123"}"#
@@ -90,6 +90,10 @@ import Testing
                 #expect(refresh(first)?.string("message") == "Session expired, please log in again")
                 #expect(refresh(nil)?.status == 401)
                 #expect(refresh("garbage")?.status == 401)
+                // The sixth refresh that reached the limiter, and a second registration: refused by their limits.
+                #expect(refresh(second)?.status == 429)
+                let bob = #"{"name":"Bob","email":"bob@example.com","password":"secret123"}"#
+                #expect(exchange(port: port, "POST", "/api/v1/auth/register", json: bob)?.status == 429)
 
                 // Logouts: one local, one everywhere.
                 let tokens = try signedIn.map { try #require($0?.string("accessToken")) }
@@ -104,6 +108,8 @@ import Testing
                     (#"gatehouse_logins_total{result="failure"}"#, 2),
                     (#"gatehouse_logins_total{result="throttled"}"#, 1),
                     (#"gatehouse_rate_limit_refusals_total{limit="login"}"#, 1),
+                    (#"gatehouse_rate_limit_refusals_total{limit="register"}"#, 1),
+                    (#"gatehouse_rate_limit_refusals_total{limit="refresh"}"#, 1),
                     (#"gatehouse_refreshes_total{outcome="rotated"}"#, 2),
                     (#"gatehouse_refreshes_total{outcome="grace"}"#, 1),
                     (#"gatehouse_refreshes_total{outcome="reuse_detected"}"#, 1),

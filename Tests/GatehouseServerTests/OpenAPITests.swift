@@ -113,4 +113,35 @@ import Testing
             #expect(schemas[name]?["additionalProperties"] as? Bool == false, "\(name)")
         }
     }
+
+    /// The table of paths and methods behind 405 answers is written apart from the
+    /// router's routes: every path the router serves answers another method with 405 and
+    /// an `Allow` of exactly the methods served there.
+    @Test func everyServedPathAnswersOtherMethodsWith405() async throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let configuration = ServerConfiguration(
+            gatehouse: TestServer.settings(), port: 0, database: database.location, databasePoolSize: 2, logLevel: .warning
+        )
+        try await Slots.apps.with {
+            var routes: [String] = []
+            let app = try await buildApplication(configuration, servedRoutes: { routes = $0 })
+            var methods: [String: Set<String>] = [:]
+            for route in routes {
+                let parts = route.split(separator: " ", maxSplits: 1)
+                methods[String(parts[1]), default: []].insert(String(parts[0]))
+            }
+            #expect(methods.count > 15)
+            let table = methods
+            try await app.test(.router) { client in
+                for (path, served) in table {
+                    let uri = path.replacingOccurrences(of: "{id}", with: "5b1e6d0c-3f43-4c0e-9c8c-0d8d3c1e9a11")
+                    let response = try await client.execute(uri: uri, method: .put, headers: [:], body: nil)
+                    #expect(response.status == .methodNotAllowed, "PUT \(path)")
+                    let allow = Set((response.headers[.allow] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                    #expect(allow == served, "Allow of \(path)")
+                }
+            }
+        }
+    }
 }
